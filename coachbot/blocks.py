@@ -1,0 +1,365 @@
+"""Block Kit builders. Pure functions returning dicts: no Slack calls, no database.
+
+Every message coachbot sends is built here, so the layout lives in one place
+and the demo renders exactly what Slack would show.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from coachbot import tracks
+from coachbot.bank import Question, QuestionBank
+from coachbot.commands import Unknown
+from coachbot.feedback import Feedback
+
+Block = dict[str, Any]
+Message = dict[str, Any]  # {"text": fallback, "blocks": [...]}
+
+ACTION_ANSWER = "answer_open"
+ACTION_ANOTHER = "question_another"
+ACTION_SHARE = "question_share"
+VIEW_ANSWER = "answer_submit"
+BLOCK_ANSWER = "answer_block"
+INPUT_ANSWER = "answer_input"
+BLOCK_SHARE = "share_block"
+INPUT_SHARE = "share_input"
+
+DIFFICULTY_LABEL = {"mid": "Mid-level", "senior": "Senior", "staff": "Staff+"}
+SECTION_LIMIT = 3000
+
+
+def escape(text: str) -> str:
+    """Slack's three mrkdwn control characters, so people's text can't become mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": _clip(text)}
+
+
+def plain(text: str, limit: int = 150) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text)}
+
+
+def section(text: str, **extra: Any) -> Block:
+    return {"type": "section", "text": mrkdwn(text), **extra}
+
+
+def context(*texts: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(t) for t in texts]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "text": plain(text, 75), "action_id": action_id, "value": value}
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def bullets(items: Iterable[str]) -> str:
+    return "\n".join(f"• {escape(item)}" for item in items)
+
+
+def message(text: str, blocks: list[Block]) -> Message:
+    return {"text": _clip(text, 3000), "blocks": blocks}
+
+
+def _label(question: Question) -> str:
+    category = tracks.category(question.category)
+    return f"{tracks.track(question.track).title} · {category.title} · {DIFFICULTY_LABEL[question.difficulty]}"
+
+
+def _question_text(question: Question) -> str:
+    body = escape(question.text)
+    # Questions with code keep their line breaks; a code block keeps indentation.
+    if "\n" in body:
+        first, _, rest = body.partition("\n")
+        if rest.strip():
+            return f"*{first}*\n```{rest.rstrip()}```"
+    return f"*{body}*"
+
+
+# --- /prep help, unknown, categories, compare ------------------------------
+
+USAGE_LINES = (
+    ("/prep leadership", "a leadership (behavioural) question"),
+    ("/prep technical", "a technical question"),
+    ("/prep technical system-design", "a question from one category (also: `/prep sd`, `/prep lead dm`)"),
+    ("/prep random", "a question from either track"),
+    ("/prep categories", "the nine categories and how many questions each has"),
+    ("/prep compare", "how technical and leadership interviews differ"),
+    ("/prep stats", "your practice so far: answers, days, streak"),
+)
+
+
+def usage_text() -> str:
+    return "\n".join(f"`{command}`: {what}" for command, what in USAGE_LINES)
+
+
+def help_message() -> Message:
+    return message(
+        "coachbot: practise interview questions in Slack. Try /prep leadership.",
+        [
+            header("Practise for interviews, a few minutes a day"),
+            section(
+                "I ask you a real interview question, you answer in a few lines, and I coach the answer "
+                "on the spot. Technical and leadership questions, nine categories."
+            ),
+            section(usage_text()),
+            context("Words can be shortened: `/prep lead`, `/prep tech sd`. Only you see my replies unless you share."),
+        ],
+    )
+
+
+def unknown_message(unknown: Unknown) -> Message:
+    said = f"I didn't understand `{unknown.text}`." if unknown.text else "I didn't understand that."
+    hint = f" Did you mean `{unknown.suggestion}`?" if unknown.suggestion else ""
+    return message(
+        said + hint,
+        [section(said + hint), section("Here is what I can do:\n" + usage_text())],
+    )
+
+
+def categories_message(bank: QuestionBank) -> Message:
+    counts = bank.counts()
+    blocks: list[Block] = [header("Categories")]
+    for track in tracks.TRACKS:
+        lines = [
+            f"• *{c.title}* (`{c.slug}`, {counts[(c.track, c.slug)]} questions): {c.description}"
+            for c in tracks.categories_of(track.slug)
+        ]
+        blocks.append(section(f"*{track.title}*: {track.description}\n" + "\n".join(lines)))
+    blocks.append(context("Ask for one with `/prep technical coding` or just `/prep coding`."))
+    return message("The nine practice categories", blocks)
+
+
+COMPARISON = (
+    (
+        "Focus",
+        "Your craft: coding, problem solving and designing systems.",
+        "Your judgement with people: managing, communicating, deciding.",
+    ),
+    (
+        "Questions",
+        "Solve a problem or design something, live, while you think aloud.",
+        "Tell real stories: teams you led, projects you ran, calls you made.",
+    ),
+    (
+        "Skills tested",
+        "Hard skills: code, design, technical depth.",
+        "Soft skills: communication, management, influence, decision making.",
+    ),
+    (
+        "How to answer",
+        "Clarify, outline an approach, weigh trade-offs and complexity, test edge cases.",
+        "Use STAR: situation, task, the action *you* took, and a measurable result.",
+    ),
+)
+
+
+def compare_message(technical_example: Question, leadership_example: Question) -> Message:
+    rows = "\n".join(f"*{aspect}*\n• Technical: {tech}\n• Leadership: {lead}" for aspect, tech, lead in COMPARISON)
+    return message(
+        "How technical and leadership interviews differ",
+        [
+            header("Technical vs leadership interviews"),
+            section(
+                "Engineers practise technical interviews all the time and leadership ones rarely. "
+                "They test different things, so they need different preparation."
+            ),
+            section(rows),
+            divider(),
+            section(f"*A technical question* ({tracks.category(technical_example.category).title})\n"
+                    f"{escape(technical_example.text)}"),
+            section(f"*A leadership question* ({tracks.category(leadership_example.category).title})\n"
+                    f"{escape(leadership_example.text)}"),
+            context("Try one: `/prep technical` or `/prep leadership`."),
+        ],
+    )
+
+
+# --- question cards -------------------------------------------------------
+
+def ask_value(track: str | None, category: str | None) -> str:
+    return json.dumps({"t": track, "c": category}, separators=(",", ":"))
+
+
+def question_card(question: Question, *, ask_track: str | None, ask_category: str | None) -> Message:
+    """The private card /prep shows: the question with everything that helps answer it."""
+    blocks: list[Block] = [
+        context(_label(question)),
+        section(_question_text(question)),
+        section("*What interviewers look for*\n" + bullets(question.look_for)),
+        section("*Follow-ups to expect*\n" + bullets(question.follow_ups)),
+        context(f":bulb: *Tip:* {escape(question.tip)}"),
+        actions(
+            button("Answer", ACTION_ANSWER, question.id, style="primary"),
+            button("Another", ACTION_ANOTHER, ask_value(ask_track, ask_category)),
+            button("Share with channel", ACTION_SHARE, question.id),
+            block_id=f"card:{question.id}",
+        ),
+    ]
+    return message(f"Practice question: {question.text}", blocks)
+
+
+def shared_question(question: Question, user_id: str) -> Message:
+    """A question posted publicly as a discussion starter."""
+    return message(
+        f"Interview practice question shared by <@{user_id}>: {question.text}",
+        [
+            context(f"<@{user_id}> shared a practice question · {_label(question)}"),
+            section(_question_text(question)),
+            section("*What interviewers look for*\n" + bullets(question.look_for)),
+            context("Answer in this thread, or privately with the button. React to the answers you like."),
+            actions(button("Answer", ACTION_ANSWER, question.id, style="primary"), block_id=f"shared:{question.id}"),
+        ],
+    )
+
+
+# --- the answer modal -----------------------------------------------------
+
+def answer_modal(question: Question, *, private_metadata: str, can_share: bool, max_chars: int) -> dict[str, Any]:
+    blocks: list[Block] = [
+        context(_label(question)),
+        section(_question_text(question)),
+        {
+            "type": "input",
+            "block_id": BLOCK_ANSWER,
+            "label": plain("Your answer"),
+            "hint": plain(
+                "Leadership: situation, task, what you did, the result. "
+                "Technical: assumptions, approach, trade-offs, tests."
+            ),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": INPUT_ANSWER,
+                "multiline": True,
+                "max_length": max_chars,
+                "placeholder": plain("Write it as you would say it in the interview"),
+            },
+        },
+    ]
+    if can_share:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": BLOCK_SHARE,
+                "optional": True,
+                "label": plain("Share"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": INPUT_SHARE,
+                    "options": [
+                        {
+                            "text": plain("Share my answer in the channel so peers can react"),
+                            "value": "share",
+                        }
+                    ],
+                },
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": VIEW_ANSWER,
+        "private_metadata": private_metadata,
+        "title": plain("Practice answer", 24),
+        "submit": plain("Get feedback", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def feedback_blocks(feedback: Feedback) -> list[Block]:
+    kind = "STAR check" if feedback.kind == "star" else "Technical answer check"
+    lines = []
+    for check in feedback.checks:
+        mark = ":white_check_mark:" if check.passed else ":heavy_minus_sign:"
+        evidence = ""
+        if check.evidence:
+            evidence = " (" + ", ".join(f"“{escape(e)}”" for e in check.evidence) + ")"
+        lines.append(f"{mark} *{check.label}*{evidence}: {escape(check.advice)}")
+    return [
+        section(f"*{escape(feedback.headline)}*"),
+        section(f"*{kind}: {feedback.score} of {feedback.total}*\n" + "\n".join(lines)),
+        context(f"*Next step:* {escape(feedback.next_step)} · {feedback.word_count} words"),
+    ]
+
+
+def feedback_view(question: Question, feedback: Feedback, *, shared_to: str | None) -> dict[str, Any]:
+    blocks: list[Block] = [context(_label(question)), section(_question_text(question)), divider()]
+    blocks += feedback_blocks(feedback)
+    note = "Your answer is saved and counts towards `/prep stats`."
+    if shared_to:
+        note += f" It is being posted in <#{shared_to}> for your peers."
+    blocks.append(context(note))
+    return {"type": "modal", "callback_id": "answer_feedback", "title": plain("Your feedback", 24),
+            "close": plain("Done", 24), "blocks": blocks}
+
+
+def shared_answer(user_id: str, question: Question, text: str) -> Message:
+    return message(
+        f"<@{user_id}> answered a practice question",
+        [
+            context(f"<@{user_id}> answered · {_label(question)}"),
+            section(f"*{escape(question.text.splitlines()[0])}*"),
+            section(escape(text)),
+            context("React with an emoji to cheer them on, or reply in the thread with a follow-up question."),
+        ],
+    )
+
+
+# --- stats and errors -----------------------------------------------------
+
+def stats_message(stats: Any) -> Message:
+    if stats.total == 0:
+        return message(
+            "You haven't answered a practice question yet.",
+            [section("You haven't answered a practice question yet. Start with `/prep leadership` or `/prep technical`.")],
+        )
+    track_line = " · ".join(f"{tracks.track(t).title}: *{n}*" for t, n in stats.per_track.items())
+    rows = "\n".join(
+        f"{'•' if cc.answers else '◦'} {cc.title}: {cc.answers}" for cc in stats.per_category
+    )
+    covered = sum(1 for cc in stats.per_category if cc.answers)
+    streak = f"{stats.current_streak} day{'s' if stats.current_streak != 1 else ''}"
+    return message(
+        f"Your practice: {stats.total} answers, current streak {streak}",
+        [
+            header("Your practice"),
+            section(f"*{stats.total}* answers · {track_line}"),
+            section(f"*By category* ({covered} of {len(stats.per_category)} covered)\n{rows}"),
+            section(
+                f"*Days practised:* {stats.days_practised} · *Current streak:* {streak} · "
+                f"*Best streak:* {stats.best_streak}"
+            ),
+        ],
+    )
+
+
+def error_message(text: str) -> Message:
+    return message(text, [section(f":warning: {escape(text)}")])
+
+
+def notice_message(text: str) -> Message:
+    return message(text, [section(escape(text))])

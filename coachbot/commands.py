@@ -1,0 +1,185 @@
+"""Parsing the text after ``/prep`` into a command. Pure: no Slack, no database.
+
+Words are case-insensitive and take unique prefixes and aliases, so
+``/prep lead``, ``/prep tech sd`` and ``/prep technical system design`` all
+work. Anything else becomes ``Unknown`` with the closest valid suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from coachbot import tracks
+
+MAX_ECHO = 60
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Ask:
+    track: str | None  # None: any track (random)
+    category: str | None  # None: any category of the track
+
+
+@dataclass(frozen=True)
+class ListCategories:
+    pass
+
+
+@dataclass(frozen=True)
+class Compare:
+    pass
+
+
+@dataclass(frozen=True)
+class Stats:
+    pass
+
+
+@dataclass(frozen=True)
+class Unknown:
+    text: str  # what the person typed, made safe to echo
+    suggestion: str | None  # a full valid command, e.g. "/prep leadership"
+
+
+Command = Union[Help, Ask, ListCategories, Compare, Stats, Unknown]
+
+_SPACE = re.compile(r"[\s_]+")
+# Slack markup (<@U1>, <#C1|x>, <!here>, <http://...|x>) is never a command word.
+_MARKUP = re.compile(r"<[^<>]*>")
+
+
+def normalize(text: str) -> str:
+    text = _MARKUP.sub(" ", text or "")
+    text = text.replace("&amp;", "&").replace("&", " and ").replace("-", " ").replace("/", " ")
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def safe_echo(text: str) -> str:
+    """What the person typed, short and with nothing Slack would turn into a mention or link."""
+    cleaned = "".join(ch for ch in (text or "") if ch.isprintable() and ch not in "<>`*_~")
+    cleaned = _SPACE.sub(" ", cleaned).strip()
+    return cleaned if len(cleaned) <= MAX_ECHO else cleaned[: MAX_ECHO - 1] + "…"
+
+
+# --- vocabulary -----------------------------------------------------------
+
+def _phrases(slug: str, title: str, aliases: tuple[str, ...]) -> set[str]:
+    return {normalize(slug), normalize(title), *(normalize(a) for a in aliases)}
+
+
+_TRACK_PHRASES = {t.slug: _phrases(t.slug, t.title, t.aliases) for t in tracks.TRACKS}
+_CATEGORY_PHRASES = {c.slug: _phrases(c.slug, c.title, c.aliases) for c in tracks.CATEGORIES}
+
+
+def _match(phrase: str, table: dict[str, set[str]]) -> list[str]:
+    """Slugs whose phrases equal ``phrase``, else those that start with it (a unique prefix wins)."""
+    exact = [slug for slug, names in table.items() if phrase in names]
+    if exact:
+        return exact
+    if len(phrase) < 2:
+        return []
+    return [slug for slug, names in table.items() if any(n.startswith(phrase) for n in names)]
+
+
+def match_track(phrase: str) -> str | None:
+    found = _match(normalize(phrase), _TRACK_PHRASES)
+    return found[0] if len(found) == 1 else None
+
+
+def match_category(phrase: str, track: str | None = None) -> str | None:
+    table = {s: p for s, p in _CATEGORY_PHRASES.items() if track is None or tracks.category(s).track == track}
+    found = _match(normalize(phrase), table)
+    return found[0] if len(found) == 1 else None
+
+
+# --- verbs ----------------------------------------------------------------
+
+def _ask_track(track: str) -> Callable[[str], Command]:
+    def parse(rest: str) -> Command:
+        if not rest:
+            return Ask(track, None)
+        category = match_category(rest, track)
+        if category is not None:
+            return Ask(track, category)
+        return Unknown(safe_echo(f"{track} {rest}"), _suggest_category(rest, track))
+
+    return parse
+
+
+def _no_args(command: Command, name: str) -> Callable[[str], Command]:
+    def parse(rest: str) -> Command:
+        if rest:
+            return Unknown(safe_echo(f"{name} {rest}"), f"/prep {name}")
+        return command
+
+    return parse
+
+
+VERBS: dict[str, Callable[[str], Command]] = {
+    "help": _no_args(Help(), "help"),
+    "technical": _ask_track("technical"),
+    "leadership": _ask_track("leadership"),
+    "random": _no_args(Ask(None, None), "random"),
+    "categories": _no_args(ListCategories(), "categories"),
+    "compare": _no_args(Compare(), "compare"),
+    "stats": _no_args(Stats(), "stats"),
+}
+_VERB_PHRASES: dict[str, set[str]] = {verb: {verb} for verb in VERBS}
+for _slug, _names in _TRACK_PHRASES.items():
+    _VERB_PHRASES[_slug] |= _names
+_VERB_PHRASES["help"] |= {"?", "usage"}
+_VERB_PHRASES["random"] |= {"any", "surprise me"}
+_VERB_PHRASES["categories"] |= {"list", "topics", "areas"}
+_VERB_PHRASES["compare"] |= {"difference", "differences", "vs"}
+_VERB_PHRASES["stats"] |= {"progress", "me"}
+
+
+def parse(text: str) -> Command:
+    phrase = normalize(text)
+    if not phrase:
+        return Help()
+    head, _, rest = phrase.partition(" ")
+    verbs = _match(head, _VERB_PHRASES)
+    if len(verbs) == 1:
+        return VERBS[verbs[0]](rest)
+    # A category on its own ("/prep sd", "/prep system design") asks for that category.
+    category = match_category(phrase)
+    if category is not None:
+        return Ask(tracks.category(category).track, category)
+    return Unknown(safe_echo(text), _suggest(phrase, verbs))
+
+
+def _suggest(phrase: str, ambiguous: list[str]) -> str | None:
+    if ambiguous:
+        return f"/prep {sorted(ambiguous)[0]}"
+    vocabulary = {name: verb for verb, names in _VERB_PHRASES.items() for name in names if len(name) > 1}
+    vocabulary.update({name: slug for slug, names in _CATEGORY_PHRASES.items() for name in names if len(name) > 2})
+    head = phrase.split(" ", 1)[0]
+    for candidate in (phrase, head):
+        close = difflib.get_close_matches(candidate[:40], list(vocabulary), n=1, cutoff=0.6)
+        if close:
+            target = vocabulary[close[0]]
+            if target in VERBS:
+                return f"/prep {target}"
+            return f"/prep {tracks.category(target).track} {target}"
+    return None
+
+
+def _suggest_category(rest: str, track: str) -> str:
+    elsewhere = match_category(rest)
+    if elsewhere is not None:
+        # Right category, wrong track: "/prep technical decision making".
+        return f"/prep {tracks.category(elsewhere).track} {elsewhere}"
+    names = {n: s for s, ns in _CATEGORY_PHRASES.items() if tracks.category(s).track == track for n in ns}
+    close = difflib.get_close_matches(normalize(rest)[:40], list(names), n=1, cutoff=0.4)
+    if close:
+        return f"/prep {track} {names[close[0]]}"
+    return f"/prep {track}"

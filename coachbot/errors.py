@@ -1,0 +1,36 @@
+"""One root error class, small named subclasses.
+
+Handlers and the CLI catch ``CoachbotError`` (or a subclass) and turn it into
+a friendly message; anything else is a bug and goes to the global error
+handler.
+"""
+
+from __future__ import annotations
+
+
+class CoachbotError(Exception):
+    """Base of every error coachbot raises on purpose."""
+
+
+class ConfigError(CoachbotError):
+    """A setting is missing or malformed. The message names the variable."""
+
+
+class QuestionBankError(CoachbotError):
+    """The question bank failed validation. ``problems`` lists each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems) if problems else "question bank is invalid")
+
+
+class NotFoundError(CoachbotError):
+    """A thing named by a request (question, answer, schedule) does not exist for this team."""
+
+
+class InvalidInputError(CoachbotError):
+    """A person typed something we cannot act on. The message is shown to them."""
+
+
+class StorageUnavailableError(CoachbotError):
+    """The database could not be reached; the caller should ask the person to try again."""

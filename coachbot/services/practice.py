@@ -1,0 +1,192 @@
+"""Practice on demand: pick a question, store an answer, coach it, count it.
+
+Knows nothing of Slack: callers pass ids and text, and get dataclasses back.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from coachbot import rotation, tracks
+from coachbot.bank import Question, QuestionBank
+from coachbot.clock import Clock
+from coachbot.errors import InvalidInputError, NotFoundError
+from coachbot.feedback import Feedback, coach
+from coachbot.services.people import PeopleService
+from coachbot.storage import repo
+from coachbot.storage.db import Database
+from coachbot.storage.models import Answer
+from coachbot.streaks import streaks
+
+# The modal's input takes 3,000 characters (Slack's limit for plain_text_input is
+# 3,000); thread replies can be up to 40,000. We store whole answers up to the
+# larger limit and refuse longer ones with a message rather than truncate.
+MODAL_MAX_CHARS = 3000
+MAX_ANSWER_CHARS = 40000
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: int
+    team_id: str
+    user_id: str
+    question_id: str
+    track: str
+    category: str
+    text: str
+    created_at: datetime
+    visibility: str
+    channel_id: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    track: str
+    category: str
+    title: str
+    answers: int
+
+
+@dataclass(frozen=True)
+class PracticeStats:
+    total: int
+    per_track: dict[str, int]
+    per_category: tuple[CategoryCount, ...]
+    days_practised: int
+    current_streak: int
+    best_streak: int
+
+
+def _stored(answer: Answer) -> StoredAnswer:
+    return StoredAnswer(
+        id=answer.id,
+        team_id=answer.team_id,
+        user_id=answer.user_id,
+        question_id=answer.question_id,
+        track=answer.track,
+        category=answer.category,
+        text=answer.text,
+        created_at=answer.created_at,
+        visibility=answer.visibility,
+        channel_id=answer.channel_id,
+        message_ts=answer.message_ts,
+    )
+
+
+def validate_answer_text(text: str | None, limit: int = MAX_ANSWER_CHARS) -> str:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise InvalidInputError("Write an answer before submitting: even a few lines get you feedback.")
+    if len(cleaned) > limit:
+        raise InvalidInputError(
+            f"That answer is {len(cleaned):,} characters; the limit is {limit:,}. "
+            "Shorten it (the best interview answers are a few minutes long) and submit again."
+        )
+    return cleaned
+
+
+class PracticeService:
+    def __init__(
+        self,
+        db: Database,
+        bank: QuestionBank,
+        people: PeopleService,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.bank = bank
+        self.people = people
+        self.clock = clock
+        self.rng = rng or random.Random()
+
+    def question(self, question_id: str) -> Question:
+        question = self.bank.get(question_id)
+        if question is None:
+            raise NotFoundError(f"unknown question {question_id!r}")
+        return question
+
+    def next_question(self, team_id: str, user_id: str, track: str | None, category: str | None) -> Question:
+        """A question the person has not seen in this cycle of its category; remembered as seen."""
+        pool = self.bank.select(track=track, category=category)
+        categories = tuple(sorted({q.category for q in pool}))
+        scope = f"user:{user_id}"
+        with self.db.session() as session:
+            seen = repo.seen_ids(session, team_id, scope, categories)
+            last = repo.last_seen(session, team_id, scope)
+            choice = rotation.choose(pool, seen, self.rng, last=last)
+            if choice.restart:
+                repo.restart_rotation(session, team_id, scope, choice.restart)
+            repo.mark_seen(session, team_id, scope, choice.question.id, choice.question.category, self.clock.now())
+        return choice.question
+
+    def record_answer(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        question_id: str,
+        text: str,
+        source: str,
+        visibility: str = "private",
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        thread_ts: str | None = None,
+        question_text: str | None = None,
+        limit: int = MAX_ANSWER_CHARS,
+    ) -> tuple[StoredAnswer, Feedback]:
+        question = self.question(question_id)
+        body = validate_answer_text(text, limit)
+        now = self.clock.now()
+        local_day = now.astimezone(self.people.timezone(team_id, user_id)).date()
+        with self.db.session() as session:
+            answer = repo.add_answer(
+                session,
+                Answer(
+                    team_id=team_id,
+                    user_id=user_id,
+                    question_id=question.id,
+                    question_text=question_text or question.text,
+                    track=question.track,
+                    category=question.category,
+                    text=body,
+                    source=source,
+                    created_at=now,
+                    local_day=local_day,
+                    visibility=visibility,
+                    channel_id=channel_id,
+                    message_ts=message_ts,
+                    thread_ts=thread_ts,
+                ),
+            )
+            stored = _stored(answer)
+        return stored, coach(body, question.track, question.category)
+
+    def mark_shared(self, team_id: str, answer_id: int, channel_id: str, message_ts: str) -> None:
+        with self.db.session() as session:
+            answer = repo.get_answer(session, team_id, answer_id)
+            if answer is None:
+                raise NotFoundError(f"no answer {answer_id} in team {team_id}")
+            answer.visibility, answer.channel_id, answer.message_ts = "channel", channel_id, message_ts
+
+    def stats(self, team_id: str, user_id: str) -> PracticeStats:
+        today = self.clock.now().astimezone(self.people.timezone(team_id, user_id)).date()
+        with self.db.session() as session:
+            counts = repo.answer_counts(session, team_id, user_id)
+            days = repo.practice_days(session, team_id, user_id)
+        per_category = tuple(
+            CategoryCount(c.track, c.slug, c.title, counts.get((c.track, c.slug), 0)) for c in tracks.CATEGORIES
+        )
+        per_track = {t.slug: sum(cc.answers for cc in per_category if cc.track == t.slug) for t in tracks.TRACKS}
+        s = streaks(days, today)
+        return PracticeStats(
+            total=sum(per_track.values()),
+            per_track=per_track,
+            per_category=per_category,
+            days_practised=s.days,
+            current_streak=s.current,
+            best_streak=s.best,
+        )

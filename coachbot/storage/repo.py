@@ -1,0 +1,89 @@
+"""Queries. Every function takes ``team_id`` first and filters by it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import delete, distinct, func, select
+from sqlalchemy.orm import Session
+
+from coachbot.storage.models import Answer, Member, SeenQuestion
+
+
+# --- rotation -------------------------------------------------------------
+
+def seen_ids(session: Session, team_id: str, scope: str, categories: tuple[str, ...]) -> set[str]:
+    rows = session.scalars(
+        select(SeenQuestion.question_id).where(
+            SeenQuestion.team_id == team_id, SeenQuestion.scope == scope, SeenQuestion.category.in_(categories)
+        )
+    )
+    return set(rows)
+
+
+def last_seen(session: Session, team_id: str, scope: str) -> str | None:
+    return session.scalar(
+        select(SeenQuestion.question_id)
+        .where(SeenQuestion.team_id == team_id, SeenQuestion.scope == scope)
+        .order_by(SeenQuestion.seen_at.desc())
+        .limit(1)
+    )
+
+
+def restart_rotation(session: Session, team_id: str, scope: str, categories: tuple[str, ...]) -> None:
+    session.execute(
+        delete(SeenQuestion).where(
+            SeenQuestion.team_id == team_id, SeenQuestion.scope == scope, SeenQuestion.category.in_(categories)
+        )
+    )
+
+
+def mark_seen(session: Session, team_id: str, scope: str, question_id: str, category: str, at: datetime) -> None:
+    existing = session.get(SeenQuestion, (team_id, scope, question_id))
+    if existing is None:
+        session.add(SeenQuestion(team_id=team_id, scope=scope, question_id=question_id, category=category, seen_at=at))
+    else:
+        existing.seen_at = at
+
+
+# --- answers --------------------------------------------------------------
+
+def add_answer(session: Session, answer: Answer) -> Answer:
+    session.add(answer)
+    session.flush()
+    return answer
+
+
+def get_answer(session: Session, team_id: str, answer_id: int) -> Answer | None:
+    return session.scalar(select(Answer).where(Answer.team_id == team_id, Answer.id == answer_id))
+
+
+def answer_counts(session: Session, team_id: str, user_id: str) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(Answer.track, Answer.category, func.count())
+        .where(Answer.team_id == team_id, Answer.user_id == user_id)
+        .group_by(Answer.track, Answer.category)
+    )
+    return {(track, category): count for track, category, count in rows}
+
+
+def practice_days(session: Session, team_id: str, user_id: str) -> list[date]:
+    return list(
+        session.scalars(
+            select(distinct(Answer.local_day)).where(Answer.team_id == team_id, Answer.user_id == user_id)
+        )
+    )
+
+
+# --- members --------------------------------------------------------------
+
+def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
+    return session.get(Member, (team_id, user_id))
+
+
+def save_member(session: Session, team_id: str, user_id: str, tz: str, is_admin: bool, at: datetime) -> None:
+    member = session.get(Member, (team_id, user_id))
+    if member is None:
+        session.add(Member(team_id=team_id, user_id=user_id, tz=tz, is_admin=is_admin, refreshed_at=at))
+    else:
+        member.tz, member.is_admin, member.refreshed_at = tz, is_admin, at
