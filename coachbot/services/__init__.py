@@ -1,0 +1,20 @@
+"""Services: the business rules. They know nothing of Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coachbot.bank import QuestionBank
+from coachbot.clock import Clock
+from coachbot.services.people import PeopleService
+from coachbot.services.practice import PracticeService
+from coachbot.storage.db import Database
+
+
+@dataclass
+class Services:
+    db: Database
+    bank: QuestionBank
+    clock: Clock
+    people: PeopleService
+    practice: PracticeService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, distinct, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from coachbot.storage.models import Answer, Member, SeenQuestion
@@ -70,7 +70,7 @@ def answer_counts(session: Session, team_id: str, user_id: str) -> dict[tuple[st
 def practice_days(session: Session, team_id: str, user_id: str) -> list[date]:
     return list(
         session.scalars(
-            select(distinct(Answer.local_day)).where(Answer.team_id == team_id, Answer.user_id == user_id)
+            select(Answer.local_day).where(Answer.team_id == team_id, Answer.user_id == user_id).distinct()
         )
     )
 

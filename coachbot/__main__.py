@@ -1,0 +1,3 @@
+from coachbot.cli import main
+
+main()

@@ -1,0 +1,103 @@
+"""The composition root: the one place that wires config, database, services,
+the Bolt app and (later) the scheduler together."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from coachbot import blocks
+from coachbot.bank import QuestionBank, load_bank
+from coachbot.clock import Clock, SystemClock
+from coachbot.config import Config
+from coachbot.errors import CoachbotError, InvalidInputError, NotFoundError, StorageUnavailableError
+from coachbot.handlers import register
+from coachbot.services import Services
+from coachbot.services.people import Directory, PeopleService
+from coachbot.services.practice import PracticeService
+from coachbot.slackapi import slack_directory
+from coachbot.storage.db import Database
+from coachbot.web import WebApp
+
+log = logging.getLogger("coachbot")
+
+FRIENDLY = {
+    StorageUnavailableError: "I can't reach my database right now. Nothing you typed was lost; try again in a minute.",
+    NotFoundError: "That question is no longer in the bank. Ask for a new one with `/prep`.",
+}
+FALLBACK = "Something went wrong on my side. Please try again; if it keeps happening, tell your Slack admin."
+
+
+def web_client(config: Config) -> WebClient:
+    client = WebClient(token=config.bot_token, base_url=config.slack_api_url, timeout=10)
+    # slack_sdk already retries connection errors; also honour Retry-After once on 429.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def build_services(
+    db: Database,
+    directory: Directory,
+    *,
+    clock: Clock | None = None,
+    bank: QuestionBank | None = None,
+    rng: random.Random | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    bank = bank or load_bank()
+    people = PeopleService(db, directory, clock)
+    return Services(
+        db=db,
+        bank=bank,
+        clock=clock,
+        people=people,
+        practice=PracticeService(db, bank, people, clock, rng),
+    )
+
+
+def build_bolt_app(config: Config, services: Services, client: WebClient) -> App:
+    app = App(
+        token=config.bot_token,
+        client=client,
+        signing_secret=config.signing_secret,
+        # Verify the token on the first request rather than at boot, so a worker
+        # starts even while Slack is briefly unreachable.
+        token_verification_enabled=False,
+        process_before_response=False,
+    )
+
+    @app.middleware
+    def provide_services(context: BoltContext, next: Any) -> None:
+        context["services"] = services
+        next()
+
+    app.error(on_error)
+    register(app)
+    return app
+
+
+def on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
+    """The last word for anything a listener did not handle: a friendly reply, never silence."""
+    kind = type(body.get("event") or {}).__name__ if body else ""
+    if isinstance(error, CoachbotError):
+        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
+    else:
+        log.error("unhandled error in a listener", exc_info=error)
+    text = str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
+    if respond is not None and (body.get("response_url") or body.get("response_urls")):
+        try:
+            respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
+        except Exception:  # respond itself failing must not hide the original error
+            log.warning("could not deliver the error message to the person")
+
+
+def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
+    db = Database(config.database_url)
+    client = web_client(config)
+    services = build_services(db, slack_directory(client), clock=clock)
+    return WebApp(build_bolt_app(config, services, client), db)

@@ -1,0 +1,140 @@
+"""The ``coachbot`` command: a thin click layer over the library.
+
+User errors (a missing setting, a bad bank) become ``click.ClickException``:
+one clear line, a non-zero exit, no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import click
+
+from coachbot.bank import check_bank
+from coachbot.config import DATABASE_DEFAULT, Config, merged_environ, parse_database_url
+from coachbot.errors import ConfigError
+from coachbot import tracks
+
+
+def environ() -> dict[str, str]:
+    try:
+        return merged_environ(os.environ, Path(".env"))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def load_config(env: Mapping[str, str], **kwargs: Any) -> Config:
+    try:
+        return Config.from_env(env, **kwargs)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    try:
+        return parse_database_url(env.get("DATABASE_URL", "").strip() or DATABASE_DEFAULT)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+@click.version_option(package_name="coachbot")
+def main() -> None:
+    """coachbot: practise technical and leadership interviews in Slack."""
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port to listen on (default: $PORT, else 3000).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to bind.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: $WEB_CONCURRENCY, else 2).")
+def serve(port: int | None, host: str, workers: int | None) -> None:
+    """Serve Slack's HTTP requests (slash commands, buttons, events) with gunicorn."""
+    from coachbot.server import run_gunicorn
+    from coachbot.storage.db import Database
+
+    env = environ()
+    config = load_config(env)
+    setup_logging(config.log_level)
+    db = Database(config.database_url)
+    _upgrade(db)
+    db.dispose()
+    concurrency = workers or int(env.get("WEB_CONCURRENCY", "") or 2)
+    run_gunicorn(config, host=host, port=port or config.port, workers=concurrency)
+
+
+@main.command()
+def socket() -> None:
+    """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from coachbot.app import build_bolt_app, build_services, web_client
+    from coachbot.slackapi import slack_directory
+    from coachbot.storage.db import Database
+
+    config = load_config(environ(), need_app_token=True)
+    setup_logging(config.log_level)
+    db = Database(config.database_url)
+    _upgrade(db)
+    client = web_client(config)
+    app = build_bolt_app(config, build_services(db, slack_directory(client)), client)
+    SocketModeHandler(app, config.app_token).start()
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema."""
+    from coachbot.storage.db import Database
+
+    database = Database(database_url(environ()))
+    _upgrade(database)
+    click.echo(f"database is at revision {database.current_revision()}")
+    database.dispose()
+
+
+def _upgrade(database: Any) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        database.upgrade()
+    except OperationalError as exc:
+        raise click.ClickException(
+            f"cannot reach the database named by DATABASE_URL ({exc.orig.__class__.__name__}); check it is running."
+        ) from None
+
+
+@main.group()
+def questions() -> None:
+    """Question bank commands."""
+
+
+@questions.command("check")
+@click.option("--path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A question bank folder (default: the shipped bank).")
+def questions_check(path: Path | None) -> None:
+    """Validate every question file; print counts per track and category."""
+    found, problems = check_bank(path)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(problems)} problem(s) in the question bank")
+    counts: dict[tuple[str, str], int] = {}
+    for question in found:
+        counts[(question.track, question.category)] = counts.get((question.track, question.category), 0) + 1
+    for track in tracks.TRACKS:
+        in_track = [(c, counts.get((track.slug, c.slug), 0)) for c in tracks.categories_of(track.slug)]
+        click.echo(f"{track.slug}: {sum(n for _, n in in_track)}")
+        for category, n in in_track:
+            click.echo(f"  {category.slug}: {n}")
+    click.echo(f"total: {len(found)} questions, {len(counts)} categories")

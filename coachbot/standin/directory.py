@@ -1,0 +1,157 @@
+"""Who and where: the stand-in workspace's channels, DMs and users."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from coachbot.standin.errors import ApiError
+from coachbot.standin.model import Channel, User
+
+
+class Directory:
+    """Channels and users, with Slack's rules for finding a conversation.
+
+    A channel argument may be a channel id, ``#name``, or a user id (Slack
+    then posts into the bot's DM with that user). With ``auto_channels``,
+    unknown ``C...`` ids become public channels the bot is in and unknown
+    ``D...`` ids become DMs; with ``auto_users``, unknown users look like
+    ordinary people in UTC. Not thread-safe on its own: the owning
+    :class:`~coachbot.standin.server.StandInSlack` serialises access.
+    """
+
+    def __init__(self, *, auto_channels: bool, auto_users: bool, wall_clock: Callable[[], float] = time.time) -> None:
+        self.auto_channels = auto_channels
+        self.auto_users = auto_users
+        self._wall_clock = wall_clock
+        self._channels: dict[str, Channel] = {}
+        self._users: dict[str, User] = {}
+        self._dms: dict[str, str] = {}
+
+    # Channels
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str | None = None,
+        *,
+        is_private: bool = False,
+        is_archived: bool = False,
+        is_member: bool = True,
+    ) -> Channel:
+        """Create (or replace) a channel and return it."""
+        if not channel_id:
+            raise ValueError("a channel needs an id")
+        channel = Channel(
+            id=channel_id,
+            name=name or channel_id.lower(),
+            is_private=is_private,
+            is_archived=is_archived,
+            is_member=is_member,
+            created=int(self._wall_clock()),
+        )
+        self._channels[channel_id] = channel
+        return channel
+
+    def add_dm(self, user_id: str | None, channel_id: str | None = None) -> Channel:
+        """Create the bot's DM with ``user_id`` (id ``D`` + the user id's tail unless given)."""
+        if channel_id is None:
+            if user_id is None:
+                raise ValueError("a DM needs a user or an id")
+            channel_id = "D" + user_id[1:]
+        channel = Channel(
+            id=channel_id, name=channel_id.lower(), is_im=True, user=user_id, created=int(self._wall_clock())
+        )
+        self._channels[channel_id] = channel
+        if user_id is not None:
+            self._dms[user_id] = channel_id
+        return channel
+
+    def remove_channel(self, channel_id: str) -> bool:
+        """Forget a channel; returns whether it existed."""
+        channel = self._channels.pop(channel_id, None)
+        if channel is not None and channel.user is not None:
+            self._dms.pop(channel.user, None)
+        return channel is not None
+
+    def update(self, channel: Channel) -> Channel:
+        """Store a changed copy of an existing channel."""
+        self._channels[channel.id] = channel
+        return channel
+
+    def archive(self, channel_id: str) -> Channel:
+        """Mark a channel archived; raises ``KeyError`` for an unknown channel."""
+        return self.update(replace(self._channels[channel_id], is_archived=True))
+
+    def get(self, channel_id: str) -> Channel | None:
+        """The channel with this id, without creating it."""
+        return self._channels.get(channel_id)
+
+    def resolve(self, ref: str) -> Channel:
+        """Find the conversation an API argument names, creating it when allowed.
+
+        Raises :class:`ApiError` ``channel_not_found``.
+        """
+        if ref in self._channels:
+            return self._channels[ref]
+        if ref.startswith("#"):
+            for channel in self._channels.values():
+                if channel.name == ref[1:] and not channel.is_im:
+                    return channel
+        elif ref[:1] in {"U", "W"} and (ref in self._users or self.auto_users):
+            dm_id = self._dms.get(ref)
+            return self._channels[dm_id] if dm_id else self.add_dm(ref)
+        elif self.auto_channels and ref.startswith("C") and len(ref) > 1:
+            return self.add_channel(ref)
+        elif self.auto_channels and ref.startswith("D") and len(ref) > 1:
+            return self.add_dm(None, ref)
+        raise ApiError("channel_not_found")
+
+    def require_postable(self, ref: str) -> Channel:
+        """Resolve a channel the bot wants to write to or read from.
+
+        Raises ``channel_not_found``, ``is_archived`` or ``not_in_channel``.
+        """
+        channel = self.resolve(ref)
+        if channel.is_archived:
+            raise ApiError("is_archived")
+        if not channel.is_member and not channel.is_im:
+            raise ApiError("not_in_channel")
+        return channel
+
+    # Users
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        real_name: str | None = None,
+        tz: str = "UTC",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+    ) -> User:
+        """Create (or replace) a user; ``tz`` must be an IANA zone name."""
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {tz!r}") from error
+        user = User(user_id, name, real_name or name, tz, is_admin, is_owner, is_bot)
+        self._users[user_id] = user
+        return user
+
+    def user(self, user_id: str) -> User:
+        """The user with this id; raises :class:`ApiError` ``user_not_found``."""
+        user = self._users.get(user_id)
+        if user is not None:
+            return user
+        if self.auto_users and user_id[:1] in {"U", "W"}:
+            return User(user_id, user_id.lower(), user_id)
+        raise ApiError("user_not_found")
+
+    def display_names(self) -> dict[str, str]:
+        """``{user id: name}`` of every known user, for rendering mentions."""
+        return {user.id: user.name for user in self._users.values()}

@@ -1,0 +1,76 @@
+"""The HTTP front: a small WSGI app for gunicorn.
+
+``POST /slack/events`` takes slash commands, interactivity and events (Bolt
+verifies the signature); ``GET /healthz`` reports the database's status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any, Callable, Iterable
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+
+from coachbot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000  # Slack's payloads are far smaller; anything larger is not from Slack
+
+StartResponse = Callable[..., Any]
+
+
+def _status(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
+
+
+class WebApp:
+    def __init__(self, bolt: App, db: Database) -> None:
+        self.bolt = bolt
+        self.db = db
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        if path == "/slack/events" and method == "POST":
+            return self._slack(environ, start_response)
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            database = "ok" if self.db.ping() else "unavailable"
+            return self._reply(start_response, 200, {"status": "ok", "database": database})
+        if path in ("/slack/events", "/healthz"):
+            return self._reply(start_response, 405, {"error": "method not allowed"})
+        return self._reply(start_response, 404, {"error": "not found"})
+
+    def _slack(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self._reply(start_response, 400, {"error": "bad content length"})
+        if length > MAX_BODY:
+            return self._reply(start_response, 413, {"error": "body too large"})
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._reply(start_response, 400, {"error": "body is not UTF-8"})
+        headers: dict[str, str] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                headers[key[5:].replace("_", "-").lower()] = value
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        response = self.bolt.dispatch(
+            BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+        )
+        out_headers = [(name, value) for name, values in response.headers.items() for value in values]
+        start_response(_status(response.status), out_headers)
+        return [response.body.encode("utf-8") if isinstance(response.body, str) else response.body]
+
+    @staticmethod
+    def _reply(start_response: StartResponse, code: int, payload: dict[str, Any]) -> Iterable[bytes]:
+        data = json.dumps(payload).encode()
+        start_response(_status(code), [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]

@@ -1,0 +1,19 @@
+"""Bolt listeners. Each module registers one kind of listener.
+
+Handlers parse a Slack payload, call a service, render with a Block Kit
+builder from ``coachbot.blocks`` and respond: no SQL, no business rules.
+Services arrive through ``context["services"]``, set by a middleware in
+``coachbot.app``.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from coachbot.handlers import actions, commands, views
+
+
+def register(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    views.register(app)

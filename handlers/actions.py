@@ -1,0 +1,69 @@
+"""Buttons: Answer, Another, Share with channel."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from coachbot import blocks
+from coachbot.handlers import payloads
+from coachbot.handlers.posting import post_or_explain
+from coachbot.services.practice import MODAL_MAX_CHARS
+from coachbot.services import Services
+
+
+def register(app: App) -> None:
+    app.action(blocks.ACTION_ANSWER)(open_answer)
+    app.action(blocks.ACTION_ANOTHER)(another_question)
+    app.action(blocks.ACTION_SHARE)(share_question)
+
+
+def open_answer(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    question = services.practice.question(payloads.action_value(body))
+    channel = payloads.channel_id(body)
+    message = body.get("message") or {}
+    # An Answer button on a public message (a shared question, a daily prompt) answers in its thread.
+    public = not (body.get("container") or {}).get("is_ephemeral", False) and bool(message.get("ts"))
+    context = payloads.AnswerContext(
+        team_id=payloads.team_id(body),
+        question_id=question.id,
+        channel_id=channel if payloads.can_share_in(channel) else None,
+        thread_ts=(message.get("thread_ts") or message.get("ts")) if public else None,
+    )
+    view = blocks.answer_modal(
+        question,
+        private_metadata=context.dump(),
+        can_share=context.channel_id is not None,
+        max_chars=MODAL_MAX_CHARS,
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def another_question(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
+    ack()
+    try:
+        wanted = json.loads(payloads.action_value(body))
+        track, category = wanted.get("t"), wanted.get("c")
+    except (ValueError, AttributeError):
+        track, category = None, None
+    question = services.practice.next_question(payloads.team_id(body), payloads.user_id(body), track, category)
+    respond(replace_original=True, response_type="ephemeral",
+            **blocks.question_card(question, ask_track=track, ask_category=category))
+
+
+def share_question(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    ack()
+    question = services.practice.question(payloads.action_value(body))
+    channel = payloads.channel_id(body)
+    if not payloads.can_share_in(channel):
+        respond(response_type="ephemeral", replace_original=False,
+                **blocks.notice_message("Sharing works in channels. Run /prep in a channel to share a question there."))
+        return
+    posted = post_or_explain(client, respond, channel, blocks.shared_question(question, payloads.user_id(body)))
+    if posted is not None:
+        respond(response_type="ephemeral", replace_original=False,
+                **blocks.notice_message("Shared. Your teammates can answer in the thread."))

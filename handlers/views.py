@@ -1,0 +1,70 @@
+"""The answer modal's submission: store, coach, and share if asked."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from coachbot import blocks
+from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
+from coachbot.handlers import payloads
+from coachbot.handlers.posting import post_or_explain
+from coachbot.services import Services
+from coachbot.services.practice import MODAL_MAX_CHARS
+
+log = logging.getLogger(__name__)
+
+SAVE_FAILED = (
+    "I couldn't save your answer just now (a problem on our side). Your text is still here: "
+    "press Get feedback again in a minute."
+)
+
+
+def register(app: App) -> None:
+    app.view(blocks.VIEW_ANSWER)(submit_answer)
+
+
+def _typed(view: dict[str, Any]) -> tuple[str, bool]:
+    values = (view.get("state") or {}).get("values") or {}
+    text = ((values.get(blocks.BLOCK_ANSWER) or {}).get(blocks.INPUT_ANSWER) or {}).get("value") or ""
+    picked = ((values.get(blocks.BLOCK_SHARE) or {}).get(blocks.INPUT_SHARE) or {}).get("selected_options") or []
+    return str(text), any(o.get("value") == "share" for o in picked if isinstance(o, dict))
+
+
+def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    team, user = payloads.team_id(body), payloads.user_id(body)
+    text, share = _typed(view)
+    try:
+        origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
+        share_to = origin.channel_id if share else None
+        stored, feedback = services.practice.record_answer(
+            team_id=team,
+            user_id=user,
+            question_id=origin.question_id,
+            text=text,
+            source="modal",
+            limit=MODAL_MAX_CHARS,
+        )
+    except (InvalidInputError, NotFoundError) as exc:
+        message = str(exc) if isinstance(exc, InvalidInputError) else "That question no longer exists. Close this and ask for another."
+        ack(response_action="errors", errors={blocks.BLOCK_ANSWER: message})
+        return
+    except StorageUnavailableError:
+        log.warning("answer from %s in %s not saved: database unavailable", user, team)
+        ack(response_action="errors", errors={blocks.BLOCK_ANSWER: SAVE_FAILED})
+        return
+    question = services.practice.question(stored.question_id)
+    ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
+    if share_to:
+        posted = post_or_explain(
+            client, None, share_to, blocks.shared_answer(user, question, stored.text),
+            **({"thread_ts": origin.thread_ts} if origin.thread_ts else {}),
+        )
+        if posted is not None:
+            services.practice.mark_shared(team, stored.id, share_to, posted["ts"])
+        else:
+            client.chat_postEphemeral(channel=share_to, user=user, **blocks.error_message(
+                "Your answer is saved, but I couldn't post it in the channel. Invite me with `/invite @coachbot`."))
