@@ -110,7 +110,8 @@ _ACTION_VERBS = (
 _ACTION_ADVERB = r"(?:(?:then|also|first|quickly|personally|immediately|eventually|finally) )?"
 
 _TIME_UNITS = r"(?:ms|milliseconds?|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|quarters?|years?|sprints?)"
-_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of)"
+# "one" is left out: "the one hour that suited everyone" is not a measurement.
+_NUMBER_WORDS = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,8 @@ RESULT = PhraseRule(
     patterns=(
         r"\bas a result\b",
         r"\bin the end\b",
-        r"\b(?:we|I|they|it|the team) (?:shipped|launched|delivered|released|hit|met|finished)\b",
-        r"\b(?:reduced|increased|improved|lowered|raised|saved|doubled|halved|tripled|grew|dropped|decreased)\b",
+        r"\b(?:we|I|they|it|the team) (?:shipped|launched|delivered|released|hit|finished)\b",
+        r"\b(?:reduced|increased|improved|lowered|saved|doubled|halved|tripled|grew|dropped|decreased)\b",
         r"\bthe (?:outcome|result|impact) was\b",
         r"\bresult(?:ed|s)? in\b",
         r"\blearn(?:ed|t)\b",
@@ -327,7 +328,7 @@ APPROACH = PhraseRule(
     label="Approach",
     patterns=(
         r"\b(?:approach|algorithm|strategy)\b",
-        r"\bI(?:'d| would| will|'ll)? (?:use|start|build|store|keep|iterate|sort|scan|walk|traverse|model|put|split|add|design)\b",
+        r"\bI(?:'d| would| will|'ll)? (?:use|build|store|keep|iterate|sort|scan|walk|traverse|model|put|split|add|design)\b",
         r"\bhash\s*(?:map|table|set)s?\b",
         r"\b(?:dict|dictionary|set|array|list|heap|stack|queue|trie|graph|tree|linked list|priority queue)\b",
         r"\b(?:BFS|DFS|breadth-first|depth-first|Dijkstra|binary search|two pointers?|sliding window|dynamic programming|memoi[sz]\w*|recursion|recursive)\b",
@@ -343,7 +344,7 @@ APPROACH = PhraseRule(
 
 COMPLEXITY = PhraseRule(
     key="complexity",
-    label="Complexity and trade-offs",
+    label="Complexity/trade-offs",
     patterns=(
         r"\bO\([^()\n]{1,20}\)",
         r"\bbig[-\s]?O\b",
@@ -359,7 +360,7 @@ COMPLEXITY = PhraseRule(
 
 TESTING = PhraseRule(
     key="testing",
-    label="Edge cases and testing",
+    label="Edge cases/testing",
     patterns=(
         r"\b(?:edge|corner) cases?\b",
         r"\b(?:empty|null|nil|duplicates?|negative|overflow|invalid|zero)\b",
@@ -518,6 +519,7 @@ _CONTROL_TO_SPACE = {c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if
 _WORD_CHAR = re.compile(r"\w")
 _TAIL_TOKEN = re.compile(r"[ \t]*(\S+)")
 _STOPS = ".,;:!?)]}\"\u201d"
+_TRACK_OF_CATEGORY = {c.slug: c.track for c in CATEGORIES}
 _DANGLING = frozenset("a an and as at but by for from in of on or so that the to which with".split())
 
 
@@ -558,11 +560,13 @@ def _extend(text: str, start: int, end: int) -> int:
             break
         word = token.group(1)
         kept = word.rstrip(_STOPS)
+        if "(" in kept and word[len(kept) :].startswith(")"):
+            kept += ")"  # keep "O(n log n)" whole
         if kept:
             ends.append(token.start(1) + len(kept))
         if kept != word:
-            break
-    # Don't leave the quote hanging on "and", "the", "from"...
+            return ends[-1]  # the clause ended here
+    # Cut short mid-clause: don't leave the quote hanging on "and", "the"...
     while len(ends) > 1 and text[ends[-2] : ends[-1]].strip().casefold() in _DANGLING:
         ends.pop()
     return ends[-1]
@@ -598,8 +602,7 @@ def _kind_for(track: str, category: str | None) -> Kind:
     if track not in TRACK_SLUGS:
         raise ValueError(f"unknown track {track!r}; expected one of {', '.join(TRACK_SLUGS)}")
     if category is not None:
-        owner = {c.slug: c.track for c in CATEGORIES}.get(category)
-        if owner != track:
+        if _TRACK_OF_CATEGORY.get(category) != track:
             raise ValueError(f"{category!r} is not a category of the {track} track")
         if category in KIND_BY_CATEGORY:
             return KIND_BY_CATEGORY[category]
