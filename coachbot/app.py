@@ -62,7 +62,6 @@ def build_services(
 
 def build_bolt_app(config: Config, services: Services, client: WebClient) -> App:
     app = App(
-        token=config.bot_token,
         client=client,
         signing_secret=config.signing_secret,
         # Verify the token on the first request rather than at boot, so a worker

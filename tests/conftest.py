@@ -84,3 +84,23 @@ def database(database_url: str) -> Iterator[Database]:
     db = Database(database_url)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator["StandInSlack"]:
+    from coachbot.standin.server import StandInSlack
+
+    server = StandInSlack().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def bot(slack, database_url: str):
+    from tests.scenario import start_bot
+
+    running = start_bot(slack, database_url)
+    yield running
+    running.services.db.dispose()

@@ -89,6 +89,10 @@ class Directory:
         """The channel with this id, without creating it."""
         return self._channels.get(channel_id)
 
+    def dm_for(self, user_id: str) -> str | None:
+        """The id of the bot's DM with ``user_id``, if it was opened."""
+        return self._dms.get(user_id)
+
     def resolve(self, ref: str) -> Channel:
         """Find the conversation an API argument names, creating it when allowed.
 
@@ -109,17 +113,22 @@ class Directory:
             return self.add_dm(None, ref)
         raise ApiError("channel_not_found")
 
+    def require_readable(self, ref: str) -> Channel:
+        """Resolve a channel the bot wants to read; raises ``channel_not_found`` or ``not_in_channel``."""
+        channel = self.resolve(ref)
+        if not channel.is_member and not channel.is_im:
+            raise ApiError("not_in_channel")
+        return channel
+
     def require_postable(self, ref: str) -> Channel:
-        """Resolve a channel the bot wants to write to or read from.
+        """Resolve a channel the bot wants to write to.
 
         Raises ``channel_not_found``, ``is_archived`` or ``not_in_channel``.
         """
         channel = self.resolve(ref)
         if channel.is_archived:
             raise ApiError("is_archived")
-        if not channel.is_member and not channel.is_im:
-            raise ApiError("not_in_channel")
-        return channel
+        return self.require_readable(channel.id)
 
     # Users
 

@@ -19,7 +19,11 @@ from coachbot.standin.errors import ApiError
 #: Arguments that hold JSON structures and arrive as JSON strings in form bodies.
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
 
-_FIELD_ERRORS = {"blocks": "invalid_blocks", "attachments": "invalid_attachments", "metadata": "invalid_metadata_format"}
+_FIELD_ERRORS = {
+    "blocks": "invalid_blocks",
+    "attachments": "invalid_attachments",
+    "metadata": "invalid_metadata_format",
+}
 
 
 def decode_params(body: bytes, content_type: str, query: str = "") -> dict[str, Any]:

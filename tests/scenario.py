@@ -1,0 +1,56 @@
+"""The scenario harness: the real coachbot app, a stand-in Slack, signed requests."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from coachbot.app import build_bolt_app, build_services, web_client
+from coachbot.clock import FixedClock
+from coachbot.config import Config
+from coachbot.services import Services
+from coachbot.slackapi import slack_directory
+from coachbot.standin.driver import SlackDriver
+from coachbot.standin.render import render_blocks, render_view
+from coachbot.standin.server import StandInSlack
+from coachbot.storage.db import Database
+from coachbot.web import WebApp
+
+SECRET = "standin-signing-secret"
+START = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Bot:
+    slack: StandInSlack
+    driver: SlackDriver
+    services: Services
+    clock: FixedClock
+    web: WebApp
+    config: Config
+
+
+def start_bot(slack: StandInSlack, database_url: str, **env: str) -> Bot:
+    config = Config.from_env(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            **env,
+        }
+    )
+    clock = FixedClock(START)
+    client = web_client(config)
+    services = build_services(Database(database_url), slack_directory(client), clock=clock, rng=random.Random(5))
+    web = WebApp(build_bolt_app(config, services, client), services.db)
+    return Bot(slack, SlackDriver(slack, web, SECRET), services, clock, web, config)
+
+
+def text_of(blocks: list[dict]) -> str:
+    return render_blocks(blocks)
+
+
+def view_text(view: dict) -> str:
+    return render_view(view)
