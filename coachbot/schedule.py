@@ -387,7 +387,7 @@ def _slots(
     while True:
         if day.weekday() in days:
             at = _instant(day, local_time, zone)
-            if at >= after:
+            if at > after:
                 yield Slot(day, at)
         day += one_day
 

@@ -387,6 +387,7 @@ def _walk(start: datetime, local_time: time, weekdays: frozenset[int], tz: str, 
     after = start
     while True:
         slot = next_slot(after, local_time, weekdays, tz)
+        assert slot.at > after  # also keeps a regression from looping forever
         if slot.at >= until:
             return slots
         slots.append(slot)
@@ -712,7 +713,9 @@ def test_due_slots_partitions_the_window(
     slot = next_slot(since, local_time, weekdays, tz, paused_until=paused_until)
     while slot.at <= now:
         window.append(slot)
-        slot = next_slot(slot.at, local_time, weekdays, tz, paused_until=paused_until)
+        following = next_slot(slot.at, local_time, weekdays, tz, paused_until=paused_until)
+        assert following.at > slot.at
+        slot = following
     listed = [*result.missed, *([result.due] if result.due else [])]
     assert listed == window
     assert not result.truncated

@@ -1,0 +1,75 @@
+"""`coachbot serve` for real: gunicorn in a subprocess, the stand-in Slack on
+loopback, signed HTTP requests, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from coachbot import blocks
+from coachbot.standin.driver import SlackDriver
+from tests.scenario import SECRET, text_of
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"coachbot serve exited with {process.returncode}: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("coachbot serve did not become healthy")
+
+
+def test_serve_answers_signed_requests(slack, database_url: str, tmp_path: Path):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coachbot", "serve", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
+        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert wait_healthy(port, process) == {"status": "ok", "database": "ok"}
+        driver = SlackDriver(slack, f"http://127.0.0.1:{port}/slack/events", SECRET)
+        started = time.monotonic()
+        response = driver.slash("U1", "leadership")
+        assert response.status == 200 and time.monotonic() - started < 3
+        card = driver.wait_ephemeral("U1")
+        assert "What interviewers look for" in text_of(card.blocks)
+        driver.click("U1", card, blocks.ACTION_ANSWER)
+        modal = driver.wait_modal("U1")
+        reply = driver.submit("U1", modal, {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: "I led it and we shipped."}})
+        assert reply.json()["response_action"] == "update"
+        assert driver.sender.send(b"x=1", "application/x-www-form-urlencoded", sign=False).status == 401
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        finally:
+            process.stderr.close()
