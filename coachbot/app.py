@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -20,6 +21,8 @@ from coachbot.handlers import register
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
 from coachbot.services.practice import PracticeService
+from coachbot.services.prompts import DEFAULT_GRACE, PromptService
+from coachbot.services.threads import ThreadService
 from coachbot.slackapi import slack_directory
 from coachbot.storage.db import Database
 from coachbot.web import WebApp
@@ -47,16 +50,22 @@ def build_services(
     clock: Clock | None = None,
     bank: QuestionBank | None = None,
     rng: random.Random | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+    admins: frozenset[str] = frozenset(),
 ) -> Services:
     clock = clock or SystemClock()
     bank = bank or load_bank()
     people = PeopleService(db, directory, clock)
+    practice = PracticeService(db, bank, people, clock, rng)
+    prompts = PromptService(db, bank, people, clock, grace=grace, admins=admins)
     return Services(
         db=db,
         bank=bank,
         clock=clock,
         people=people,
-        practice=PracticeService(db, bank, people, clock, rng),
+        practice=practice,
+        prompts=prompts,
+        threads=ThreadService(practice, prompts),
     )
 
 
@@ -98,5 +107,5 @@ def on_error(error: Exception, body: dict[str, Any], respond: Any, logger: loggi
 def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
     db = Database(config.database_url)
     client = web_client(config)
-    services = build_services(db, slack_directory(client), clock=clock)
+    services = build_services(db, slack_directory(client), clock=clock, grace=config.grace, admins=config.admins)
     return WebApp(build_bolt_app(config, services, client), db)

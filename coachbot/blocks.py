@@ -363,3 +363,92 @@ def error_message(text: str) -> Message:
 
 def notice_message(text: str) -> Message:
     return message(text, [section(escape(text))])
+
+
+# --- daily prompts --------------------------------------------------------
+
+DAILY_USAGE = (
+    "`/prep daily leadership 09:30 weekdays Europe/Berlin`: set it up (track: technical, leadership, "
+    "alternate or mixed; time, days and timezone are optional)\n"
+    "`/prep daily`: show this channel's schedule\n"
+    "`/prep daily pause until 2026-12-31`: skip days (holidays); `/prep daily resume` to undo\n"
+    "`/prep daily off`: stop it"
+)
+
+
+def prompt_message(question: Question) -> Message:
+    """The daily prompt, posted in the channel: answer in the thread or with the button."""
+    return message(
+        f"Today's practice question: {question.text}",
+        [
+            header("Today's interview practice"),
+            context(_label(question)),
+            section(_question_text(question)),
+            section("*What interviewers look for*\n" + bullets(question.look_for)),
+            context(":thread: Answer in this thread (I'll send you private feedback), or use the button. "
+                    "React to the answers you find useful."),
+            actions(button("Answer", ACTION_ANSWER, question.id, style="primary"), block_id=f"prompt:{question.id}"),
+        ],
+    )
+
+
+def _schedule_lines(schedule: Any) -> str:
+    lines = [f"*{schedule.description.capitalize()}*, set up by <@{schedule.created_by}>."]
+    if schedule.paused_until:
+        lines.append(f"Paused until {schedule.paused_until.isoformat()} (inclusive).")
+    if schedule.next_local:
+        lines.append(f"Next prompt: {schedule.next_local.strftime('%a %d %b %Y, %H:%M')} ({schedule.tz}).")
+    if not schedule.enabled:
+        lines.append(f"Not posting: {schedule.status_note or 'turned off'}.")
+    return "\n".join(lines)
+
+
+def schedule_set_message(schedule: Any, user_id: str, replaced: bool) -> Message:
+    verb = "changed" if replaced else "turned on"
+    return message(
+        f"Daily practice {verb} for this channel",
+        [
+            section(f":calendar: <@{user_id}> {verb} daily interview practice in this channel.\n"
+                    + _schedule_lines(schedule)),
+            context("Answer each prompt in its thread; `/prep daily` shows the schedule, `/prep daily off` stops it."),
+        ],
+    )
+
+
+def schedule_shown_message(schedule: Any | None) -> Message:
+    if schedule is None:
+        return message("No daily practice in this channel yet.", [
+            section("There's no daily practice in this channel yet.\n" + DAILY_USAGE)])
+    return message("This channel's daily practice", [section(_schedule_lines(schedule)), context(DAILY_USAGE)])
+
+
+def schedule_stopped_message(user_id: str, had_schedule: bool) -> Message:
+    if not had_schedule:
+        return notice_message("There was no daily practice running in this channel, so nothing changed.")
+    return message("Daily practice stopped", [
+        section(f":no_entry_sign: <@{user_id}> stopped daily interview practice in this channel. "
+                "Answers so far are kept.")])
+
+
+def schedule_paused_message(schedule: Any, user_id: str, until: Any) -> Message:
+    if until is None:
+        text = f":arrow_forward: <@{user_id}> resumed daily practice."
+    else:
+        text = f":palm_tree: <@{user_id}> paused daily practice until {until.isoformat()}."
+    return message("Daily practice paused" if until else "Daily practice resumed",
+                   [section(text + "\n" + _schedule_lines(schedule))])
+
+
+def invite_needed_message(channel_id: str) -> Message:
+    return message(
+        "I paused the daily practice prompt: I'm not in that channel.",
+        [section(f"I paused the daily practice in <#{channel_id}> because I'm not a member of it, and it's "
+                 f"private so I can't join by myself. Type `/invite @coachbot` in <#{channel_id}>, then "
+                 "`/prep daily` there to see the schedule and set it up again.")],
+    )
+
+
+def thread_feedback_message(question: Question, feedback: Feedback) -> Message:
+    return message(f"Feedback on your answer: {feedback.headline}",
+                   [context(f"Only you can see this · feedback on your answer to: {escape(question.text.splitlines()[0])}")]
+                   + feedback_blocks(feedback))

@@ -54,8 +54,13 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on (default: $PORT, else 3000).")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to bind.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: $WEB_CONCURRENCY, else 2).")
-def serve(port: int | None, host: str, workers: int | None) -> None:
-    """Serve Slack's HTTP requests (slash commands, buttons, events) with gunicorn."""
+@click.option("--no-scheduler", is_flag=True, help="Don't run the prompt scheduler (run `coachbot scheduler` instead).")
+def serve(port: int | None, host: str, workers: int | None, no_scheduler: bool) -> None:
+    """Serve Slack's HTTP requests (slash commands, buttons, events) with gunicorn,
+    and the daily-prompt scheduler beside it unless --no-scheduler."""
+    import subprocess
+    import sys
+
     from coachbot.server import run_gunicorn
     from coachbot.storage.db import Database
 
@@ -66,7 +71,77 @@ def serve(port: int | None, host: str, workers: int | None) -> None:
     _upgrade(db)
     db.dispose()
     concurrency = workers or int(env.get("WEB_CONCURRENCY", "") or 2)
-    run_gunicorn(config, host=host, port=port or config.port, workers=concurrency)
+    # The scheduler runs in its own process: gunicorn forks workers, and forking
+    # a process that has scheduler threads is unsafe.
+    clock = None if no_scheduler else subprocess.Popen([sys.executable, "-m", "coachbot", "scheduler"])
+    try:
+        run_gunicorn(config, host=host, port=port or config.port, workers=concurrency)
+    finally:
+        if clock is not None:
+            clock.terminate()
+            clock.wait(timeout=10)
+
+
+def _runtime(config: Config):
+    from coachbot.app import build_services, web_client
+    from coachbot.slackapi import SlackPromptPoster, prompt_client, slack_directory
+    from coachbot.storage.db import Database
+
+    db = Database(config.database_url)
+    _upgrade(db)
+    client = web_client(config)
+    services = build_services(db, slack_directory(client), grace=config.grace, admins=config.admins)
+    return services, SlackPromptPoster(prompt_client(client))
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the clock: post daily prompts when they are due (the Procfile's clock: process)."""
+    from coachbot.scheduler import run_forever
+
+    config = load_config(environ())
+    setup_logging(config.log_level)
+    services, poster = _runtime(config)
+    run_forever(services, poster)
+
+
+@main.group()
+def prompts() -> None:
+    """Daily prompt commands."""
+
+
+@prompts.command("send-due")
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="The instant to act at, with its offset, e.g. 2026-11-25T08:30:00+00:00 (default: now).")
+def prompts_send_due(now_text: str | None) -> None:
+    """Post every prompt due at that instant that was not posted yet, then exit."""
+    from datetime import datetime
+
+    from coachbot.scheduler import tick
+
+    now = None
+    if now_text is not None:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.ClickException(f"--now {now_text!r} is not an ISO 8601 date-time") from None
+        if now.tzinfo is None:
+            raise click.ClickException("--now needs a UTC offset, e.g. 2026-11-25T08:30:00+00:00")
+    config = load_config(environ())
+    setup_logging(config.log_level)
+    services, poster = _runtime(config)
+    report = tick(services, poster, now)
+    for label in report.posted:
+        click.echo(f"posted {label}")
+    for label in report.recovered:
+        click.echo(f"already posted {label}")
+    for label in report.retry_later:
+        click.echo(f"will retry {label}")
+    for label in report.stopped:
+        click.echo(f"stopped {label}")
+    for label in report.missed:
+        click.echo(f"missed {label}")
+    click.echo(f"{len(report.posted)} posted, {len(report.retry_later)} to retry, {len(report.stopped)} stopped")
 
 
 @main.command()

@@ -44,12 +44,17 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Daily:
+    words: str  # the rest, parsed by coachbot.schedule with the person's timezone as default
+
+
+@dataclass(frozen=True)
 class Unknown:
     text: str  # what the person typed, made safe to echo
     suggestion: str | None  # a full valid command, e.g. "/prep leadership"
 
 
-Command = Union[Help, Ask, ListCategories, Compare, Stats, Unknown]
+Command = Union[Help, Ask, ListCategories, Compare, Stats, Daily, Unknown]
 
 _SPACE = re.compile(r"[\s_]+")
 # Slack markup (<@U1>, <#C1|x>, <!here>, <http://...|x>) is never a command word.
@@ -131,6 +136,7 @@ VERBS: dict[str, Callable[[str], Command]] = {
     "categories": _no_args(ListCategories(), "categories"),
     "compare": _no_args(Compare(), "compare"),
     "stats": _no_args(Stats(), "stats"),
+    "daily": lambda rest: Daily(rest),
 }
 _VERB_PHRASES: dict[str, set[str]] = {verb: {verb} for verb in VERBS}
 for _slug, _names in _TRACK_PHRASES.items():

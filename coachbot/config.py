@@ -7,6 +7,7 @@ variable and where to find its value; the CLI prints it and exits non-zero.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -69,6 +70,7 @@ class Config:
     port: int = 3000
     log_level: str = "INFO"
     admins: frozenset[str] = field(default_factory=frozenset)
+    grace: timedelta = timedelta(hours=2)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, need_app_token: bool = False) -> "Config":
@@ -90,6 +92,7 @@ class Config:
             port=parse_port(environ.get("PORT", "").strip() or "3000"),
             log_level=parse_log_level(environ.get("LOG_LEVEL", "").strip() or "INFO"),
             admins=frozenset(a for a in environ.get("COACHBOT_ADMINS", "").replace(",", " ").split() if a),
+            grace=parse_grace(environ.get("COACHBOT_GRACE_MINUTES", "").strip() or "120"),
         )
 
 
@@ -124,3 +127,9 @@ def parse_log_level(value: str) -> str:
     if not isinstance(logging.getLevelName(level), int):
         raise ConfigError(f"LOG_LEVEL is malformed: {value!r}; use DEBUG, INFO, WARNING or ERROR.")
     return level
+
+
+def parse_grace(value: str) -> timedelta:
+    if not value.isdigit():
+        raise ConfigError(f"COACHBOT_GRACE_MINUTES is malformed: {value!r} is not a whole number of minutes.")
+    return timedelta(minutes=int(value))

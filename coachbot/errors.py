@@ -34,3 +34,19 @@ class InvalidInputError(CoachbotError):
 
 class StorageUnavailableError(CoachbotError):
     """The database could not be reached; the caller should ask the person to try again."""
+
+
+class PostingError(CoachbotError):
+    """Slack would not take a post. Subclasses say what to do about it."""
+
+
+class ChannelGoneError(PostingError):
+    """The channel is archived or no longer exists: stop posting there."""
+
+
+class NotInChannelError(PostingError):
+    """The bot is not a member and cannot join (a private channel): someone must /invite it."""
+
+
+class SlackUnavailableError(PostingError):
+    """Slack failed for now (5xx, network, rate limits past our retries): try again on the next tick."""

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
+import logging
+from datetime import datetime
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
+from coachbot import blocks
+from coachbot.bank import Question
+from coachbot.errors import ChannelGoneError, NotInChannelError, PostingError, SlackUnavailableError
 from coachbot.services.people import Directory, PersonInfo
+
+log = logging.getLogger(__name__)
 
 
 def slack_directory(client: WebClient) -> Directory:
@@ -16,3 +27,87 @@ def slack_directory(client: WebClient) -> Directory:
         )
 
     return lookup
+
+
+class SlackPromptPoster:
+    """Posts daily prompts through the Web API, turning Slack's answers into
+    the PostingError subclasses the prompt service understands."""
+
+    METADATA_TYPE = "coachbot_prompt"
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
+        message = blocks.prompt_message(question)
+        metadata = {"event_type": self.METADATA_TYPE,
+                    "event_payload": {"slot": slot_key, "schedule": schedule_id, "question": question.id}}
+        try:
+            return self._post(channel_id, message, metadata)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "")
+            if error == "not_in_channel" and self._join(channel_id):
+                try:
+                    return self._post(channel_id, message, metadata)
+                except SlackApiError as again:
+                    raise _posting_error(again) from again
+            raise _posting_error(exc) from exc
+        except OSError as exc:  # network faults that outlived slack_sdk's retries
+            raise SlackUnavailableError(str(exc)) from exc
+
+    def _post(self, channel_id: str, message: dict, metadata: dict) -> str:
+        return str(self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message)["ts"])
+
+    def _join(self, channel_id: str) -> bool:
+        try:
+            self.client.conversations_join(channel=channel_id)
+            return True
+        except SlackApiError:
+            return False
+
+    def find_prompt(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int, since: datetime) -> str | None:
+        try:
+            history = self.client.conversations_history(
+                channel=channel_id, oldest=f"{since.timestamp():.6f}", include_all_metadata=True, limit=200)
+        except (SlackApiError, OSError) as exc:
+            raise SlackUnavailableError("could not read the channel to reconcile") from exc
+        for message in history.get("messages", []):
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == self.METADATA_TYPE and payload.get("slot") == slot_key \
+                    and str(payload.get("schedule")) == str(schedule_id):
+                return str(message["ts"])
+        return None
+
+    def tell_owner(self, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
+        try:
+            self.client.chat_postMessage(channel=user_id, **blocks.invite_needed_message(channel_id))
+        except (SlackApiError, OSError):
+            log.warning("could not tell %s that the daily prompt in %s is paused", user_id, channel_id)
+
+
+GONE = {"channel_not_found", "is_archived", "channel_is_archived"}
+TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+def _posting_error(exc: SlackApiError) -> PostingError:
+    error = exc.response.get("error", "")
+    status = getattr(exc.response, "status_code", 200)
+    if error in GONE:
+        return ChannelGoneError(error)
+    if error in ("not_in_channel", "method_not_supported_for_channel_type"):
+        return NotInChannelError(error)
+    if status >= 500 or status == 429 or error in TRANSIENT:
+        return SlackUnavailableError(error or f"HTTP {status}")
+    # invalid_auth, missing_scope...: nothing a retry fixes, but nothing to stop the schedule for either.
+    return SlackUnavailableError(error or f"HTTP {status}")
+
+
+def prompt_client(base: WebClient) -> WebClient:
+    """A client for the scheduler: retries 429 (after Retry-After), 5xx and connection faults."""
+    client = WebClient(token=base.token, base_url=base.base_url, timeout=10)
+    client.retry_handlers.extend([
+        RateLimitErrorRetryHandler(max_retry_count=5),
+        ServerErrorRetryHandler(max_retry_count=2, backoff=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
+    ])
+    return client

@@ -28,16 +28,18 @@ def open_answer(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
     message = body.get("message") or {}
     # An Answer button on a public message (a shared question, a daily prompt) answers in its thread.
     public = not (body.get("container") or {}).get("is_ephemeral", False) and bool(message.get("ts"))
+    from_prompt = str((body.get("actions") or [{}])[0].get("block_id") or "").startswith("prompt:")
     context = payloads.AnswerContext(
         team_id=payloads.team_id(body),
         question_id=question.id,
         channel_id=channel if payloads.can_share_in(channel) else None,
         thread_ts=(message.get("thread_ts") or message.get("ts")) if public else None,
+        always_share=from_prompt and public,
     )
     view = blocks.answer_modal(
         question,
         private_metadata=context.dump(),
-        can_share=context.channel_id is not None,
+        can_share=context.channel_id is not None and not context.always_share,
         max_chars=MODAL_MAX_CHARS,
     )
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -8,7 +8,8 @@ from typing import Any, Callable
 from slack_bolt import Ack, App, Respond
 
 from coachbot import blocks
-from coachbot.commands import Ask, Command, Compare, Help, ListCategories, Stats, Unknown, parse
+from coachbot.commands import Ask, Command, Compare, Daily, Help, ListCategories, Stats, Unknown, parse
+from coachbot.services.prompts import ScheduleSet, ScheduleShown, ScheduleStopped
 from coachbot.services import Services
 
 
@@ -25,7 +26,26 @@ def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services
         return
     # Anything that touches the database answers through response_url, after the ack.
     ack()
+    if isinstance(parsed, Daily):
+        daily(parsed, command, respond, services)
+        return
     respond(response_type="ephemeral", **DEFERRED[type(parsed)](parsed, command, services))
+
+
+def daily(parsed: Daily, command: dict[str, Any], respond: Respond, services: Services) -> None:
+    user = command["user_id"]
+    outcome = services.prompts.configure(command["team_id"], command["channel_id"], user, parsed.words)
+    if isinstance(outcome, ScheduleShown):
+        respond(response_type="ephemeral", **blocks.schedule_shown_message(outcome.schedule))
+        return
+    if isinstance(outcome, ScheduleSet):
+        shown = blocks.schedule_set_message(outcome.schedule, user, outcome.replaced)
+    elif isinstance(outcome, ScheduleStopped):
+        shown = blocks.schedule_stopped_message(user, outcome.had_schedule)
+    else:
+        shown = blocks.schedule_paused_message(outcome.schedule, user, outcome.until)
+    # Changes to the channel's schedule are announced to the channel, so the team knows.
+    respond(response_type="in_channel", **shown)
 
 
 def _help(_: Command, __: Services) -> blocks.Message:

@@ -34,10 +34,12 @@ class AnswerContext:
     question_id: str
     channel_id: str | None
     thread_ts: str | None  # when set, a shared answer is posted in this thread
+    always_share: bool = False  # answers to a daily prompt always go into its thread
 
     def dump(self) -> str:
         return json.dumps(
-            {"team": self.team_id, "q": self.question_id, "c": self.channel_id, "t": self.thread_ts},
+            {"team": self.team_id, "q": self.question_id, "c": self.channel_id, "t": self.thread_ts,
+             "p": int(self.always_share)},
             separators=(",", ":"),
         )
 
@@ -50,6 +52,7 @@ class AnswerContext:
                 question_id=str(data["q"]),
                 channel_id=data.get("c") if isinstance(data.get("c"), str) else None,
                 thread_ts=data.get("t") if isinstance(data.get("t"), str) else None,
+                always_share=data.get("p") == 1,
             )
         except (ValueError, KeyError, TypeError):
             raise InvalidInputError("This form is out of date. Close it and press Answer again.") from None

@@ -39,7 +39,7 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
     text, share = _typed(view)
     try:
         origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
-        share_to = origin.channel_id if share else None
+        share_to = origin.channel_id if (share or origin.always_share) else None
         stored, feedback = services.practice.record_answer(
             team_id=team,
             user_id=user,

@@ -8,6 +8,8 @@ from coachbot.bank import QuestionBank
 from coachbot.clock import Clock
 from coachbot.services.people import PeopleService
 from coachbot.services.practice import PracticeService
+from coachbot.services.prompts import PromptService
+from coachbot.services.threads import ThreadService
 from coachbot.storage.db import Database
 
 
@@ -18,3 +20,5 @@ class Services:
     clock: Clock
     people: PeopleService
     practice: PracticeService
+    prompts: PromptService
+    threads: ThreadService

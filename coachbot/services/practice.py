@@ -137,12 +137,18 @@ class PracticeService:
         thread_ts: str | None = None,
         question_text: str | None = None,
         limit: int = MAX_ANSWER_CHARS,
+        event_id: str | None = None,
     ) -> tuple[StoredAnswer, Feedback]:
+        """Store and coach an answer. With ``event_id``, the answer and the record that the
+        event was handled are written together, so a retried event is stored once
+        (IntegrityError tells the caller it was a duplicate)."""
         question = self.question(question_id)
         body = validate_answer_text(text, limit)
         now = self.clock.now()
         local_day = now.astimezone(self.people.timezone(team_id, user_id)).date()
         with self.db.session() as session:
+            if event_id is not None:
+                repo.remember_event(session, team_id, event_id, now)
             answer = repo.add_answer(
                 session,
                 Answer(
@@ -190,3 +196,20 @@ class PracticeService:
             current_streak=s.current,
             best_streak=s.best,
         )
+
+    def edit_thread_answer(self, team_id: str, channel_id: str, message_ts: str, text: str) -> bool:
+        body = validate_answer_text(text)
+        with self.db.session() as session:
+            answer = repo.thread_answer(session, team_id, channel_id, message_ts)
+            if answer is None:
+                return False
+            answer.text = body
+            return True
+
+    def delete_thread_answer(self, team_id: str, channel_id: str, message_ts: str) -> bool:
+        with self.db.session() as session:
+            answer = repo.thread_answer(session, team_id, channel_id, message_ts)
+            if answer is None:
+                return False
+            session.delete(answer)
+            return True

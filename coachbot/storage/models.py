@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -89,3 +89,55 @@ class ProcessedEvent(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Schedule(Base):
+    """A channel's daily practice prompt. One per channel."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16))  # technical | leadership | alternate | mixed
+    local_time: Mapped[str] = mapped_column(String(5))  # HH:MM
+    weekdays: Mapped[str] = mapped_column(String(16))  # "0,1,2,3,4" (0 = Monday)
+    tz: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    status_note: Mapped[str | None] = mapped_column(String(200))  # why it was stopped, when not by a person
+    checked_through: Mapped[datetime] = mapped_column(UTCDateTime)  # slots at or before this are handled
+    posted_count: Mapped[int] = mapped_column(default=0)  # drives alternate / mixed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_schedules_team_channel"),)
+
+
+class Prompt(Base):
+    """One posting slot of a schedule. The unique key is what makes posting exactly-once."""
+
+    __tablename__ = "prompts"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    schedule_id: Mapped[int] = mapped_column(ID)
+    slot_key: Mapped[str] = mapped_column(String(16))  # the local date, e.g. 2026-11-25
+    slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending | claimed | posted | failed
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    question_id: Mapped[str] = mapped_column(String(64))
+    question_text: Mapped[str] = mapped_column(Text)
+    track: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "slot_key", name="uq_prompts_slot"),
+        Index("ix_prompts_team_message", "team_id", "channel_id", "message_ts"),
+    )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from coachbot.storage.models import Answer, Member, SeenQuestion
+from coachbot.storage.models import Answer, Member, ProcessedEvent, SeenQuestion
 
 
 # --- rotation -------------------------------------------------------------
@@ -87,3 +87,15 @@ def save_member(session: Session, team_id: str, user_id: str, tz: str, is_admin:
         session.add(Member(team_id=team_id, user_id=user_id, tz=tz, is_admin=is_admin, refreshed_at=at))
     else:
         member.tz, member.is_admin, member.refreshed_at = tz, is_admin, at
+
+
+def thread_answer(session: Session, team_id: str, channel_id: str, message_ts: str) -> Answer | None:
+    return session.scalar(select(Answer).where(
+        Answer.team_id == team_id, Answer.channel_id == channel_id, Answer.message_ts == message_ts,
+        Answer.source == "thread"))
+
+
+def remember_event(session: Session, team_id: str, event_id: str, at: datetime) -> None:
+    """Adds the event's id; flushing raises IntegrityError if it was handled before."""
+    session.add(ProcessedEvent(team_id=team_id, event_id=event_id, received_at=at))
+    session.flush()

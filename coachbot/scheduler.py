@@ -1,0 +1,43 @@
+"""The clock process: APScheduler ticks, the database decides what is due.
+
+Every tick calls ``PromptService.send_due``; posting is exactly-once whatever
+runs it (this process, a second one, or an operator's ``prompts send-due``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from coachbot.services import Services
+from coachbot.services.prompts import PromptPoster, SendReport
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 30
+
+
+def tick(services: Services, poster: PromptPoster, now: datetime | None = None) -> SendReport:
+    report = services.prompts.send_due(poster, now or services.clock.now())
+    if report.posted or report.recovered or report.retry_later or report.stopped:
+        log.info("prompts: %d posted, %d recovered, %d to retry, %d stopped, %d missed",
+                 len(report.posted), len(report.recovered), len(report.retry_later), len(report.stopped),
+                 len(report.missed))
+    return report
+
+
+def run_forever(services: Services, poster: PromptPoster, *, seconds: int = TICK_SECONDS) -> None:
+    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler.add_job(
+        tick, IntervalTrigger(seconds=seconds, timezone=timezone.utc), args=(services, poster),
+        id="send_due", max_instances=1, coalesce=True, misfire_grace_time=seconds,
+        next_run_time=datetime.now(timezone.utc),
+    )
+    log.info("scheduler started: checking for due prompts every %d s", seconds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopped")

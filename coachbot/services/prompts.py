@@ -1,0 +1,413 @@
+"""Daily practice prompts: schedules per channel and posting them exactly once.
+
+The database is the source of truth. Each posting slot (a channel and a local
+date) is a row in ``prompts`` under a unique key, so two schedulers racing
+for the same slot cannot both post it. A claim is a lease: a process that
+dies holding one leaves it to be taken over once the lease runs out, and the
+taker first asks Slack whether the post already went out (the message carries
+the slot in its metadata) before posting again.
+
+This module knows nothing of Slack: it talks to a ``PromptPoster``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from coachbot import rotation, schedule as slots, tracks
+from coachbot.bank import Question, QuestionBank
+from coachbot.clock import Clock
+from coachbot.errors import (
+    ChannelGoneError,
+    InvalidInputError,
+    NotInChannelError,
+    SlackUnavailableError,
+    StorageUnavailableError,
+)
+from coachbot.services.people import PeopleService, zone
+from coachbot.storage import repo
+from coachbot.storage.db import Database
+from coachbot.storage.models import Prompt, Schedule
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = timedelta(hours=2)
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+class PromptPoster(Protocol):
+    def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
+        """Post the prompt; return its message ts. Raises a PostingError subclass."""
+        ...
+
+    def find_prompt(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int, since: datetime) -> str | None:
+        """The ts of an already-posted prompt for this slot, if Slack has one."""
+        ...
+
+    def tell_owner(self, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
+        """Tell the person who set up the schedule why it stopped."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    team_id: str
+    channel_id: str
+    mode: str
+    local_time: time
+    weekdays: frozenset[int]
+    tz: str
+    created_by: str
+    enabled: bool
+    paused_until: date | None
+    status_note: str | None
+    next_local: datetime | None  # next posting, in the schedule's timezone
+
+    @property
+    def description(self) -> str:
+        return slots.describe(slots.DailyRequest(self.mode, self.local_time, self.weekdays, self.tz))
+
+
+@dataclass(frozen=True)
+class ScheduleSet:
+    schedule: ScheduleView
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class ScheduleShown:
+    schedule: ScheduleView | None
+
+
+@dataclass(frozen=True)
+class ScheduleStopped:
+    had_schedule: bool
+
+
+@dataclass(frozen=True)
+class SchedulePaused:
+    schedule: ScheduleView
+    until: date | None
+
+
+@dataclass
+class SendReport:
+    posted: list[str] = field(default_factory=list)  # "team/channel/slot"
+    recovered: list[str] = field(default_factory=list)  # found already posted on Slack
+    missed: list[str] = field(default_factory=list)
+    retry_later: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+
+def _weekdays(text: str) -> frozenset[int]:
+    return frozenset(int(d) for d in text.split(",") if d)
+
+
+def _local_time(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+class PromptService:
+    def __init__(
+        self,
+        db: Database,
+        bank: QuestionBank,
+        people: PeopleService,
+        clock: Clock,
+        *,
+        grace: timedelta = DEFAULT_GRACE,
+        admins: frozenset[str] = frozenset(),
+        lease: timedelta = CLAIM_LEASE,
+    ) -> None:
+        self.db = db
+        self.bank = bank
+        self.people = people
+        self.clock = clock
+        self.grace = grace
+        self.admins = admins
+        self.lease = lease
+
+    # --- /prep daily --------------------------------------------------------
+
+    def may_manage(self, team_id: str, user_id: str) -> bool:
+        """Anyone in the channel by default; COACHBOT_ADMINS restricts it to those users and workspace admins."""
+        if not self.admins:
+            return True
+        return user_id in self.admins or self.people.info(team_id, user_id).is_admin
+
+    def configure(self, team_id: str, channel_id: str, user_id: str, words: str):
+        if not channel_id or channel_id[0] not in "CG":
+            raise InvalidInputError("Daily prompts go to a channel: run `/prep daily ...` in the channel you want them in.")
+        default_tz = self.people.info(team_id, user_id).tz
+        request = slots.parse_daily(words, default_tz=zone(default_tz).key)
+        if isinstance(request, slots.DailyQuery):
+            return ScheduleShown(self.show(team_id, channel_id))
+        if not self.may_manage(team_id, user_id):
+            raise InvalidInputError(
+                "Only the people listed in COACHBOT_ADMINS and workspace admins can change this channel's schedule."
+            )
+        if isinstance(request, slots.DailyOff):
+            return ScheduleStopped(self._stop(team_id, channel_id))
+        if isinstance(request, slots.DailyPause):
+            return self._pause(team_id, channel_id, request.until)
+        return self._set(team_id, channel_id, user_id, request)
+
+    def _set(self, team_id: str, channel_id: str, user_id: str, request: slots.DailyRequest) -> ScheduleSet:
+        now = self.clock.now()
+        with self.db.session() as session:
+            row = self._row(session, team_id, channel_id)
+            replaced = row is not None
+            if row is None:
+                row = Schedule(team_id=team_id, channel_id=channel_id, posted_count=0, created_at=now)
+                session.add(row)
+            row.mode = request.mode
+            row.local_time = request.local_time.strftime("%H:%M")
+            row.weekdays = ",".join(str(d) for d in sorted(request.weekdays))
+            row.tz = request.tz
+            row.created_by = user_id
+            row.enabled = True
+            row.paused_until = None
+            row.status_note = None
+            # Only slots after now count: turning it on at 10:00 does not post the 09:30 one late.
+            row.checked_through = now
+            row.updated_at = now
+            session.flush()
+            view = self._view(row, now)
+        return ScheduleSet(view, replaced)
+
+    def _stop(self, team_id: str, channel_id: str) -> bool:
+        with self.db.session() as session:
+            row = self._row(session, team_id, channel_id)
+            if row is None or not row.enabled:
+                return False
+            row.enabled = False
+            row.status_note = None
+            row.updated_at = self.clock.now()
+            return True
+
+    def _pause(self, team_id: str, channel_id: str, until: date | None) -> SchedulePaused:
+        now = self.clock.now()
+        with self.db.session() as session:
+            row = self._row(session, team_id, channel_id)
+            if row is None:
+                raise InvalidInputError("This channel has no daily prompt to pause. Set one up with "
+                                        "`/prep daily leadership 09:30 weekdays`.")
+            today = now.astimezone(zone(row.tz)).date()
+            if until is not None and until < today:
+                raise InvalidInputError(f"{until.isoformat()} is in the past. Pick a date from today on.")
+            row.paused_until = until
+            row.enabled = True
+            row.status_note = None
+            row.updated_at = now
+            return SchedulePaused(self._view(row, now), until)
+
+    def show(self, team_id: str, channel_id: str) -> ScheduleView | None:
+        with self.db.session() as session:
+            row = self._row(session, team_id, channel_id)
+            return None if row is None else self._view(row, self.clock.now())
+
+    @staticmethod
+    def _row(session, team_id: str, channel_id: str) -> Schedule | None:
+        return session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id))
+
+    def _view(self, row: Schedule, now: datetime) -> ScheduleView:
+        local_time, weekdays = _local_time(row.local_time), _weekdays(row.weekdays)
+        next_local = None
+        if row.enabled:
+            try:
+                upcoming = slots.next_slot(max(now, row.checked_through), local_time, weekdays, row.tz,
+                                           paused_until=row.paused_until)
+                next_local = upcoming.at.astimezone(zone(row.tz))
+            except ValueError:
+                next_local = None
+        return ScheduleView(row.team_id, row.channel_id, row.mode, local_time, weekdays, row.tz, row.created_by,
+                            row.enabled, row.paused_until, row.status_note, next_local)
+
+    # --- posting ------------------------------------------------------------
+
+    def send_due(self, poster: PromptPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
+        """Post every prompt due at ``now`` that was not posted yet. Safe to run
+        twice, or in two processes at once: each slot is posted once."""
+        now = now or self.clock.now()
+        with self.db.session() as session:
+            due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(Schedule.enabled.is_(True)))]
+        report = SendReport()
+        # One channel's slow or failing Slack call must not hold up the others.
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, now, report)
+                           for team_id, schedule_id in due]:
+                future.result()
+        return report
+
+    def _send_one(self, poster: PromptPoster, team_id: str, schedule_id: int, now: datetime, report: SendReport) -> None:
+        try:
+            self._send_schedule(poster, team_id, schedule_id, now, report)
+        except StorageUnavailableError:
+            log.warning("database unavailable while sending schedule %s; it will be retried", schedule_id)
+            report.retry_later.append(f"{team_id}/schedule-{schedule_id}")
+
+    def _send_schedule(self, poster: PromptPoster, team_id: str, schedule_id: int, now: datetime,
+                       report: SendReport) -> None:
+        with self.db.session() as session:
+            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            if row is None or not row.enabled:
+                return
+            channel_id, created_by = row.channel_id, row.created_by
+            result = slots.due_slots(now, _local_time(row.local_time), _weekdays(row.weekdays), row.tz,
+                                     since=row.checked_through, grace=self.grace, paused_until=row.paused_until)
+            for missed in result.missed:
+                log.info("skipped prompt for %s/%s on %s: outside the %s grace window", team_id, channel_id,
+                         missed.key, self.grace)
+                report.missed.append(f"{team_id}/{channel_id}/{missed.key}")
+            if result.due is None:
+                row.checked_through = max(row.checked_through, now)
+                return
+            slot = result.due
+        label = f"{team_id}/{channel_id}/{slot.key}"
+        claim = self._claim(team_id, schedule_id, channel_id, slot, now)
+        if claim is None:
+            self._advance(team_id, schedule_id, now)
+            return
+        prompt_id, token, question, recovering = claim
+        if recovering:
+            ts = poster.find_prompt(team_id, channel_id, slot.key, schedule_id, slot.at - timedelta(hours=1))
+            if ts is not None:
+                self._posted(team_id, schedule_id, prompt_id, token, ts, question, now)
+                report.recovered.append(label)
+                return
+        try:
+            ts = poster.post_prompt(team_id, channel_id, question, slot.key, schedule_id)
+        except SlackUnavailableError:
+            self._release(team_id, prompt_id, token)
+            report.retry_later.append(label)
+            return
+        except (ChannelGoneError, NotInChannelError) as exc:
+            self._release(team_id, prompt_id, token, failed=True)
+            self._disable(team_id, schedule_id, exc)
+            if isinstance(exc, NotInChannelError):
+                poster.tell_owner(team_id, created_by, channel_id, "not_in_channel")
+            log.warning("stopped the daily prompt in %s/%s: %s", team_id, channel_id, type(exc).__name__)
+            report.stopped.append(label)
+            return
+        self._posted(team_id, schedule_id, prompt_id, token, ts, question, now)
+        report.posted.append(label)
+
+    def _pick(self, session, row: Schedule, slot: slots.Slot) -> Question:
+        track, category = self._kind(row)
+        pool = self.bank.select(track=track, category=category)
+        scope = f"channel:{row.channel_id}"
+        categories = tuple(sorted({q.category for q in pool}))
+        seen = repo.seen_ids(session, row.team_id, scope, categories)
+        # Seeded by the slot, so the same slot picks the same question on every retry.
+        rng = random.Random(f"{row.team_id}:{row.channel_id}:{slot.key}")
+        choice = rotation.choose(pool, seen, rng, last=repo.last_seen(session, row.team_id, scope))
+        if choice.restart:
+            repo.restart_rotation(session, row.team_id, scope, choice.restart)
+        return choice.question
+
+    @staticmethod
+    def _kind(row: Schedule) -> tuple[str | None, str | None]:
+        if row.mode in ("technical", "leadership"):
+            return row.mode, None
+        if row.mode == "alternate":
+            return ("technical", "leadership")[row.posted_count % 2], None
+        category = tracks.CATEGORIES[row.posted_count % len(tracks.CATEGORIES)]
+        return category.track, category.slug
+
+    def _claim(self, team_id: str, schedule_id: int, channel_id: str, slot: slots.Slot, now: datetime):
+        """Take the slot. Returns (prompt id, claim token, question, recovering) or None if it is
+        posted or held by a live claim elsewhere."""
+        token = str(uuid.uuid4())
+        try:
+            with self.db.session() as session:
+                existing = session.scalar(select(Prompt).where(
+                    Prompt.team_id == team_id, Prompt.channel_id == channel_id, Prompt.slot_key == slot.key))
+                if existing is None:
+                    row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+                    question = self._pick(session, row, slot)
+                    prompt = Prompt(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
+                                    slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1,
+                                    question_id=question.id, question_text=question.text, track=question.track,
+                                    category=question.category)
+                    session.add(prompt)
+                    session.flush()
+                    return prompt.id, token, question, False
+                if existing.status in ("posted", "failed"):
+                    return None
+                stale = existing.status == "pending" or (existing.claimed_at or now) <= now - self.lease
+                if not stale:
+                    return None
+                taken = session.execute(
+                    update(Prompt)
+                    .where(Prompt.team_id == team_id, Prompt.id == existing.id,
+                           Prompt.claim_token.is_(None) if existing.claim_token is None
+                           else Prompt.claim_token == existing.claim_token)
+                    .values(status="claimed", claim_token=token, claimed_at=now, attempts=existing.attempts + 1)
+                ).rowcount
+                if taken != 1:
+                    return None
+                question = self.bank.get(existing.question_id) or self._snapshot(existing)
+                # A claim that was held (not released) may have been posted before its holder died.
+                return existing.id, token, question, existing.status == "claimed"
+        except IntegrityError:
+            return None  # another process inserted the same slot first
+
+    @staticmethod
+    def _snapshot(prompt: Prompt) -> Question:
+        """The question as it was when the slot was claimed, if the bank has since dropped it."""
+        return Question(prompt.question_id, prompt.track, prompt.category, "mid", prompt.question_text, ("",) * 3,
+                        ("",) * 2, "")
+
+    def _posted(self, team_id: str, schedule_id: int, prompt_id: int, token: str, ts: str, question: Question,
+                now: datetime) -> None:
+        with self.db.session() as session:
+            session.execute(update(Prompt).where(Prompt.team_id == team_id, Prompt.id == prompt_id)
+                            .values(status="posted", posted_at=now, message_ts=ts, claim_token=None))
+            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            if row is not None:
+                row.posted_count += 1
+                row.checked_through = max(row.checked_through, now)
+                repo.mark_seen(session, team_id, f"channel:{row.channel_id}", question.id, question.category, now)
+
+    def _release(self, team_id: str, prompt_id: int, token: str, *, failed: bool = False) -> None:
+        with self.db.session() as session:
+            session.execute(update(Prompt).where(Prompt.team_id == team_id, Prompt.id == prompt_id,
+                                                 Prompt.claim_token == token)
+                            .values(status="failed" if failed else "pending", claim_token=None))
+
+    def _advance(self, team_id: str, schedule_id: int, now: datetime) -> None:
+        with self.db.session() as session:
+            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            posted = session.scalar(select(Prompt.id).where(
+                Prompt.team_id == team_id, Prompt.schedule_id == schedule_id, Prompt.status == "posted",
+                Prompt.posted_at <= now).order_by(Prompt.id.desc()).limit(1))
+            if row is not None and posted is not None:
+                row.checked_through = max(row.checked_through, now)
+
+    def _disable(self, team_id: str, schedule_id: int, exc: Exception) -> None:
+        note = {"NotInChannelError": "paused: coachbot is not in this private channel; /invite it to resume",
+                "ChannelGoneError": "stopped: the channel is archived or gone"}[type(exc).__name__]
+        with self.db.session() as session:
+            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            if row is not None:
+                row.enabled = False
+                row.status_note = note
+                row.updated_at = self.clock.now()
+
+    # --- thread replies -----------------------------------------------------
+
+    def prompt_at(self, team_id: str, channel_id: str, message_ts: str) -> Prompt | None:
+        with self.db.session() as session:
+            return session.scalar(select(Prompt).where(
+                Prompt.team_id == team_id, Prompt.channel_id == channel_id, Prompt.message_ts == message_ts,
+                Prompt.status == "posted"))

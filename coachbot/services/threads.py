@@ -1,0 +1,52 @@
+"""Thread replies to daily prompts become stored, coached answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from coachbot.bank import Question
+from coachbot.errors import InvalidInputError
+from coachbot.feedback import Feedback
+from coachbot.services.practice import PracticeService
+from coachbot.services.prompts import PromptService
+
+
+@dataclass(frozen=True)
+class ThreadAnswer:
+    question: Question
+    feedback: Feedback
+
+
+class ThreadService:
+    def __init__(self, practice: PracticeService, prompts: PromptService) -> None:
+        self.practice = practice
+        self.prompts = prompts
+
+    def reply(self, *, team_id: str, event_id: str, channel_id: str, thread_ts: str, ts: str, user_id: str,
+              text: str) -> ThreadAnswer | None:
+        """Store a reply in a prompt's thread. None: not a prompt's thread, empty, or already stored."""
+        prompt = self.prompts.prompt_at(team_id, channel_id, thread_ts)
+        if prompt is None:
+            return None
+        try:
+            _, feedback = self.practice.record_answer(
+                team_id=team_id, user_id=user_id, question_id=prompt.question_id, text=text, source="thread",
+                visibility="channel", channel_id=channel_id, message_ts=ts, thread_ts=thread_ts,
+                question_text=prompt.question_text, event_id=event_id,
+            )
+        except IntegrityError:
+            return None  # Slack retried an event we already stored
+        except InvalidInputError:
+            return None  # an empty reply (an image, say) is not an answer
+        return ThreadAnswer(self.practice.question(prompt.question_id), feedback)
+
+    def edited(self, *, team_id: str, channel_id: str, ts: str, text: str) -> bool:
+        try:
+            return self.practice.edit_thread_answer(team_id, channel_id, ts, text)
+        except InvalidInputError:
+            return self.practice.delete_thread_answer(team_id, channel_id, ts)
+
+    def deleted(self, *, team_id: str, channel_id: str, ts: str) -> bool:
+        return self.practice.delete_thread_answer(team_id, channel_id, ts)
