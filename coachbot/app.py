@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -69,9 +70,13 @@ def build_services(
     )
 
 
-def build_bolt_app(config: Config, services: Services, client: WebClient) -> App:
+def build_bolt_app(
+    config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None
+) -> App:
     app = App(
         client=client,
+        # Our own pool, so shutdown can wait for listeners still finishing after their ack.
+        listener_executor=executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener"),
         signing_secret=config.signing_secret,
         # Verify the token on the first request rather than at boot, so a worker
         # starts even while Slack is briefly unreachable.
@@ -108,4 +113,5 @@ def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
     db = Database(config.database_url)
     client = web_client(config)
     services = build_services(db, slack_directory(client), clock=clock, grace=config.grace, admins=config.admins)
-    return WebApp(build_bolt_app(config, services, client), db)
+    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    return WebApp(build_bolt_app(config, services, client, executor), db, executor)

@@ -393,7 +393,8 @@ def prompt_message(question: Question) -> Message:
 
 
 def _schedule_lines(schedule: Any) -> str:
-    lines = [f"*{schedule.description.capitalize()}*, set up by <@{schedule.created_by}>."]
+    description = schedule.description
+    lines = [f"*{description[:1].upper() + description[1:]}*, set up by <@{schedule.created_by}>."]
     if schedule.paused_until:
         lines.append(f"Paused until {schedule.paused_until.isoformat()} (inclusive).")
     if schedule.next_local:

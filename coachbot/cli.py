@@ -130,7 +130,10 @@ def prompts_send_due(now_text: str | None) -> None:
     config = load_config(environ())
     setup_logging(config.log_level)
     services, poster = _runtime(config)
-    report = tick(services, poster, now)
+    try:
+        report = tick(services, poster, now)
+    finally:
+        services.db.dispose()
     for label in report.posted:
         click.echo(f"posted {label}")
     for label in report.recovered:

@@ -154,6 +154,9 @@ def parse(text: str) -> Command:
         return Help()
     head, _, rest = phrase.partition(" ")
     verbs = _match(head, _VERB_PHRASES)
+    if verbs == ["daily"]:
+        # Timezone names need their slashes and case: hand over the words as typed.
+        return Daily(_MARKUP.sub(" ", text).strip().partition(" ")[2].strip())
     if len(verbs) == 1:
         return VERBS[verbs[0]](rest)
     # A category on its own ("/prep sd", "/prep system design") asks for that category.

@@ -66,9 +66,10 @@ class SlackPromptPoster:
             return False
 
     def find_prompt(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int, since: datetime) -> str | None:
+        # The newest messages, not a time window: Slack's clock and ours may differ, and a
+        # claim is only reconciled within minutes of the crash.
         try:
-            history = self.client.conversations_history(
-                channel=channel_id, oldest=f"{since.timestamp():.6f}", include_all_metadata=True, limit=200)
+            history = self.client.conversations_history(channel=channel_id, include_all_metadata=True, limit=200)
         except (SlackApiError, OSError) as exc:
             raise SlackUnavailableError("could not read the channel to reconcile") from exc
         for message in history.get("messages", []):
@@ -108,6 +109,7 @@ def prompt_client(base: WebClient) -> WebClient:
     client = WebClient(token=base.token, base_url=base.base_url, timeout=10)
     client.retry_handlers.extend([
         RateLimitErrorRetryHandler(max_retry_count=5),
-        ServerErrorRetryHandler(max_retry_count=2, backoff=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
+        ServerErrorRetryHandler(max_retry_count=2,
+                                interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
     ])
     return client

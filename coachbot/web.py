@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
 
@@ -28,9 +29,16 @@ def _status(code: int) -> str:
 
 
 class WebApp:
-    def __init__(self, bolt: App, db: Database) -> None:
+    def __init__(self, bolt: App, db: Database, executor: ThreadPoolExecutor | None = None) -> None:
         self.bolt = bolt
         self.db = db
+        self.executor = executor
+
+    def close(self) -> None:
+        """Let listeners that are still working after their ack finish, then release the database."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        self.db.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")

@@ -103,4 +103,4 @@ def bot(slack, database_url: str):
 
     running = start_bot(slack, database_url)
     yield running
-    running.services.db.dispose()
+    running.web.close()

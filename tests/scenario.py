@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -43,8 +44,10 @@ def start_bot(slack: StandInSlack, database_url: str, **env: str) -> Bot:
     )
     clock = FixedClock(START)
     client = web_client(config)
-    services = build_services(Database(database_url), slack_directory(client), clock=clock, rng=random.Random(5))
-    web = WebApp(build_bolt_app(config, services, client), services.db)
+    services = build_services(Database(database_url), slack_directory(client), clock=clock, rng=random.Random(5),
+                              grace=config.grace, admins=config.admins)
+    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    web = WebApp(build_bolt_app(config, services, client, executor), services.db, executor)
     return Bot(slack, SlackDriver(slack, web, SECRET), services, clock, web, config)
 
 
