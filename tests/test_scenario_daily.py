@@ -341,3 +341,20 @@ def test_send_due_command_posts_once_when_run_twice(bot: Bot, database_url: str,
     assert len(posted_prompts(bot)) == 1
     bad = runner.invoke(main, ["prompts", "send-due", "--now", "2026-11-25T08:30:00"], env=env)
     assert bad.exit_code == 1 and "--now needs a UTC offset" in bad.output
+
+
+def test_429_waits_retry_after_then_posts(bot: Bot, poster: SlackPromptPoster):
+    setup_daily(bot)
+    bot.slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
+    report = bot.services.prompts.send_due(poster, WED_0930_BERLIN)
+    assert len(report.posted) == 1 and len(posted_prompts(bot)) == 1
+    statuses = [c.status for c in bot.slack.calls_to("chat.postMessage")]
+    assert statuses[-2:] == [429, 200]
+
+
+def test_missing_channel_disables_the_schedule(bot: Bot, poster: SlackPromptPoster):
+    setup_daily(bot)
+    bot.slack.fail("chat.postMessage", error="channel_not_found", times=-1, channel=CHANNEL)
+    report = bot.services.prompts.send_due(poster, WED_0930_BERLIN)
+    assert report.stopped and not report.posted
+    assert not bot.services.prompts.show(bot.slack.team_id, CHANNEL).enabled
