@@ -259,7 +259,7 @@ class PromptService:
     def _send_schedule(self, poster: PromptPoster, team_id: str, schedule_id: int, now: datetime,
                        report: SendReport) -> None:
         with self.db.session() as session:
-            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            row = repo.get_schedule(session, team_id, schedule_id)
             if row is None or not row.enabled:
                 return
             channel_id, created_by = row.channel_id, row.created_by
@@ -333,7 +333,7 @@ class PromptService:
                 existing = session.scalar(select(Prompt).where(
                     Prompt.team_id == team_id, Prompt.channel_id == channel_id, Prompt.slot_key == slot.key))
                 if existing is None:
-                    row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+                    row = repo.get_schedule(session, team_id, schedule_id)
                     question = self._pick(session, row, slot)
                     prompt = Prompt(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
                                     slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1,
@@ -373,7 +373,7 @@ class PromptService:
         with self.db.session() as session:
             session.execute(update(Prompt).where(Prompt.team_id == team_id, Prompt.id == prompt_id)
                             .values(status="posted", posted_at=now, message_ts=ts, claim_token=None))
-            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            row = repo.get_schedule(session, team_id, schedule_id)
             if row is not None:
                 row.posted_count += 1
                 row.checked_through = max(row.checked_through, now)
@@ -387,7 +387,7 @@ class PromptService:
 
     def _advance(self, team_id: str, schedule_id: int, now: datetime) -> None:
         with self.db.session() as session:
-            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            row = repo.get_schedule(session, team_id, schedule_id)
             posted = session.scalar(select(Prompt.id).where(
                 Prompt.team_id == team_id, Prompt.schedule_id == schedule_id, Prompt.status == "posted",
                 Prompt.posted_at <= now).order_by(Prompt.id.desc()).limit(1))
@@ -398,7 +398,7 @@ class PromptService:
         note = {"NotInChannelError": "paused: coachbot is not in this private channel; /invite it to resume",
                 "ChannelGoneError": "stopped: the channel is archived or gone"}[type(exc).__name__]
         with self.db.session() as session:
-            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+            row = repo.get_schedule(session, team_id, schedule_id)
             if row is not None:
                 row.enabled = False
                 row.status_note = note

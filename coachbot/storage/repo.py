@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from coachbot.storage.models import Answer, Member, ProcessedEvent, SeenQuestion
+from coachbot.storage.models import Answer, Member, ProcessedEvent, Schedule, SeenQuestion
 
 
 # --- rotation -------------------------------------------------------------
@@ -99,3 +99,7 @@ def remember_event(session: Session, team_id: str, event_id: str, at: datetime) 
     """Adds the event's id; flushing raises IntegrityError if it was handled before."""
     session.add(ProcessedEvent(team_id=team_id, event_id=event_id, received_at=at))
     session.flush()
+
+
+def get_schedule(session: Session, team_id: str, schedule_id: int) -> Schedule | None:
+    return session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
