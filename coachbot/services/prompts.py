@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from coachbot import rotation, schedule as slots, tracks
 from coachbot.bank import Question, QuestionBank
@@ -34,7 +32,7 @@ from coachbot.errors import (
     StorageUnavailableError,
 )
 from coachbot.services.people import PeopleService, zone
-from coachbot.storage import repo
+from coachbot.storage import ledger, repo
 from coachbot.storage.db import Database
 from coachbot.storage.models import Prompt, Schedule
 
@@ -327,40 +325,20 @@ class PromptService:
     def _claim(self, team_id: str, schedule_id: int, channel_id: str, slot: slots.Slot, now: datetime):
         """Take the slot. Returns (prompt id, claim token, question, recovering) or None if it is
         posted or held by a live claim elsewhere."""
-        token = str(uuid.uuid4())
-        try:
-            with self.db.session() as session:
-                existing = session.scalar(select(Prompt).where(
-                    Prompt.team_id == team_id, Prompt.channel_id == channel_id, Prompt.slot_key == slot.key))
-                if existing is None:
-                    row = repo.get_schedule(session, team_id, schedule_id)
-                    question = self._pick(session, row, slot)
-                    prompt = Prompt(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
-                                    slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1,
-                                    question_id=question.id, question_text=question.text, track=question.track,
-                                    category=question.category)
-                    session.add(prompt)
-                    session.flush()
-                    return prompt.id, token, question, False
-                if existing.status in ("posted", "failed"):
-                    return None
-                stale = existing.status == "pending" or (existing.claimed_at or now) <= now - self.lease
-                if not stale:
-                    return None
-                taken = session.execute(
-                    update(Prompt)
-                    .where(Prompt.team_id == team_id, Prompt.id == existing.id,
-                           Prompt.claim_token.is_(None) if existing.claim_token is None
-                           else Prompt.claim_token == existing.claim_token)
-                    .values(status="claimed", claim_token=token, claimed_at=now, attempts=existing.attempts + 1)
-                ).rowcount
-                if taken != 1:
-                    return None
-                question = self.bank.get(existing.question_id) or self._snapshot(existing)
-                # A claim that was held (not released) may have been posted before its holder died.
-                return existing.id, token, question, existing.status == "claimed"
-        except IntegrityError:
-            return None  # another process inserted the same slot first
+
+        def create(session, token: str) -> Prompt:
+            question = self._pick(session, repo.get_schedule(session, team_id, schedule_id), slot)
+            return Prompt(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
+                          slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1,
+                          question_id=question.id, question_text=question.text, track=question.track,
+                          category=question.category)
+
+        def read(session, prompt: Prompt) -> Question:
+            return self.bank.get(prompt.question_id) or self._snapshot(prompt)
+
+        taken = ledger.claim(self.db, Prompt, team_id=team_id, channel_id=channel_id, slot_key=slot.key, now=now,
+                             lease=self.lease, create=create, read=read)
+        return None if taken is None else (taken.row_id, taken.token, taken.data, taken.recovering)
 
     @staticmethod
     def _snapshot(prompt: Prompt) -> Question:
@@ -371,8 +349,7 @@ class PromptService:
     def _posted(self, team_id: str, schedule_id: int, prompt_id: int, token: str, ts: str, question: Question,
                 now: datetime) -> None:
         with self.db.session() as session:
-            session.execute(update(Prompt).where(Prompt.team_id == team_id, Prompt.id == prompt_id)
-                            .values(status="posted", posted_at=now, message_ts=ts, claim_token=None))
+            ledger.mark_posted(session, Prompt, team_id, prompt_id, ts, now)
             row = repo.get_schedule(session, team_id, schedule_id)
             if row is not None:
                 row.posted_count += 1
@@ -380,10 +357,7 @@ class PromptService:
                 repo.mark_seen(session, team_id, f"channel:{row.channel_id}", question.id, question.category, now)
 
     def _release(self, team_id: str, prompt_id: int, token: str, *, failed: bool = False) -> None:
-        with self.db.session() as session:
-            session.execute(update(Prompt).where(Prompt.team_id == team_id, Prompt.id == prompt_id,
-                                                 Prompt.claim_token == token)
-                            .values(status="failed" if failed else "pending", claim_token=None))
+        ledger.release(self.db, Prompt, team_id, prompt_id, token, failed=failed)
 
     def _advance(self, team_id: str, schedule_id: int, now: datetime) -> None:
         with self.db.session() as session:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -50,10 +61,37 @@ class Answer(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))  # where it is posted, when shared
     message_ts: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # Reactions from other people (self-reactions excluded), kept in step with ``reactions``
+    # in the same transaction so "most reacted" and leaderboards are a plain ORDER BY / SUM.
+    reaction_count: Mapped[int] = mapped_column(default=0)
+    permalink: Mapped[str | None] = mapped_column(String(400))  # cached from chat.getPermalink
 
     __table_args__ = (
         Index("ix_answers_team_user_created", "team_id", "user_id", "created_at"),
         Index("ix_answers_team_message", "team_id", "channel_id", "message_ts"),
+        Index("ix_answers_team_created", "team_id", "created_at"),
+        Index("ix_answers_team_channel_created", "team_id", "channel_id", "created_at"),
+    )
+
+
+class Reaction(Base):
+    """One person's emoji on one stored answer. Removing the emoji in Slack deletes the row."""
+
+    __tablename__ = "reactions"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    answer_id: Mapped[int] = mapped_column(ID, ForeignKey("answers.id", ondelete="CASCADE"))
+    author_id: Mapped[str] = mapped_column(String(32))  # who wrote the answer
+    user_id: Mapped[str] = mapped_column(String(32))  # who reacted
+    emoji: Mapped[str] = mapped_column(String(100))
+    is_self: Mapped[bool] = mapped_column(default=False)  # kept, never counted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "answer_id", "user_id", "emoji", name="uq_reactions_one_each"),
+        Index("ix_reactions_answer", "answer_id"),
+        Index("ix_reactions_team_user", "team_id", "user_id"),
     )
 
 
@@ -111,6 +149,11 @@ class Schedule(Base):
     posted_count: Mapped[int] = mapped_column(default=0)  # drives alternate / mixed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The weekly digest goes to every channel with a daily prompt, in the schedule's timezone.
+    digest_enabled: Mapped[bool] = mapped_column(default=True)
+    digest_weekday: Mapped[int] = mapped_column(default=4)  # 0 = Monday; Friday by default
+    digest_time: Mapped[str] = mapped_column(String(5), default="16:00")
+    digest_checked_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_schedules_team_channel"),)
 
@@ -141,3 +184,24 @@ class Prompt(Base):
         UniqueConstraint("team_id", "channel_id", "slot_key", name="uq_prompts_slot"),
         Index("ix_prompts_team_message", "team_id", "channel_id", "message_ts"),
     )
+
+
+class Digest(Base):
+    """One weekly digest slot of a channel; the unique key makes posting exactly-once, as for prompts."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    schedule_id: Mapped[int] = mapped_column(ID)
+    slot_key: Mapped[str] = mapped_column(String(16))  # the local date the digest is for
+    slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # pending | claimed | posted | failed
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "slot_key", name="uq_digests_slot"),)
