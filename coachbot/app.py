@@ -21,10 +21,13 @@ from coachbot.errors import CoachbotError, InvalidInputError, NotFoundError, Sto
 from coachbot.handlers import register
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
+from coachbot.services.digest import DigestService
 from coachbot.services.practice import PracticeService
+from coachbot.services.progress import LinkResolver, Memberships, ProgressService
 from coachbot.services.prompts import DEFAULT_GRACE, PromptService
+from coachbot.services.reactions import ReactionService
 from coachbot.services.threads import ThreadService
-from coachbot.slackapi import slack_directory
+from coachbot.slackapi import slack_directory, slack_links, slack_memberships
 from coachbot.storage.db import Database
 from coachbot.web import WebApp
 
@@ -53,12 +56,15 @@ def build_services(
     rng: random.Random | None = None,
     grace: timedelta = DEFAULT_GRACE,
     admins: frozenset[str] = frozenset(),
+    links: LinkResolver | None = None,
+    memberships: Memberships | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     bank = bank or load_bank()
     people = PeopleService(db, directory, clock)
     practice = PracticeService(db, bank, people, clock, rng)
     prompts = PromptService(db, bank, people, clock, grace=grace, admins=admins)
+    progress = ProgressService(db, people, clock, links=links, memberships=memberships)
     return Services(
         db=db,
         bank=bank,
@@ -67,7 +73,17 @@ def build_services(
         practice=practice,
         prompts=prompts,
         threads=ThreadService(practice, prompts),
+        progress=progress,
+        reactions=ReactionService(db, clock),
+        digests=DigestService(db, progress, clock, grace=grace),
     )
+
+
+def slack_services(config: Config, db: Database, client: WebClient, *, clock: Clock | None = None,
+                   rng: random.Random | None = None) -> Services:
+    """Services wired to Slack's Web API for people, permalinks and channel memberships."""
+    return build_services(db, slack_directory(client), clock=clock, rng=rng, grace=config.grace, admins=config.admins,
+                          links=slack_links(client), memberships=slack_memberships(client))
 
 
 def build_bolt_app(
@@ -112,6 +128,6 @@ def on_error(error: Exception, body: dict[str, Any], respond: Any, logger: loggi
 def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
     db = Database(config.database_url)
     client = web_client(config)
-    services = build_services(db, slack_directory(client), clock=clock, grace=config.grace, admins=config.admins)
+    services = slack_services(config, db, client, clock=clock)
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     return WebApp(build_bolt_app(config, services, client, executor), db, executor)

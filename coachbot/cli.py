@@ -83,14 +83,14 @@ def serve(port: int | None, host: str, workers: int | None, no_scheduler: bool) 
 
 
 def _runtime(config: Config):
-    from coachbot.app import build_services, web_client
-    from coachbot.slackapi import SlackPromptPoster, prompt_client, slack_directory
+    from coachbot.app import slack_services, web_client
+    from coachbot.slackapi import SlackPromptPoster, prompt_client
     from coachbot.storage.db import Database
 
     db = Database(config.database_url)
     _upgrade(db)
     client = web_client(config)
-    services = build_services(db, slack_directory(client), grace=config.grace, admins=config.admins)
+    services = slack_services(config, db, client)
     return services, SlackPromptPoster(prompt_client(client))
 
 
@@ -152,8 +152,7 @@ def socket() -> None:
     """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from coachbot.app import build_bolt_app, build_services, web_client
-    from coachbot.slackapi import slack_directory
+    from coachbot.app import build_bolt_app, slack_services, web_client
     from coachbot.storage.db import Database
 
     config = load_config(environ(), need_app_token=True)
@@ -161,7 +160,7 @@ def socket() -> None:
     db = Database(config.database_url)
     _upgrade(db)
     client = web_client(config)
-    app = build_bolt_app(config, build_services(db, slack_directory(client)), client)
+    app = build_bolt_app(config, slack_services(config, db, client), client)
     SocketModeHandler(app, config.app_token).start()
 
 

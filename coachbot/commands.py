@@ -40,6 +40,26 @@ class Compare:
 
 @dataclass(frozen=True)
 class Stats:
+    user_id: str | None = None  # someone else's public progress: /prep stats @person
+
+
+@dataclass(frozen=True)
+class History:
+    pass
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    period: str  # week | month | all
+
+
+@dataclass(frozen=True)
+class Digest:
+    words: str  # the rest, parsed by coachbot.schedule.parse_digest
+
+
+@dataclass(frozen=True)
+class ForgetMe:
     pass
 
 
@@ -54,11 +74,12 @@ class Unknown:
     suggestion: str | None  # a full valid command, e.g. "/prep leadership"
 
 
-Command = Union[Help, Ask, ListCategories, Compare, Stats, Daily, Unknown]
+Command = Union[Help, Ask, ListCategories, Compare, Stats, History, Leaderboard, Digest, ForgetMe, Daily, Unknown]
 
 _SPACE = re.compile(r"[\s_]+")
 # Slack markup (<@U1>, <#C1|x>, <!here>, <http://...|x>) is never a command word.
 _MARKUP = re.compile(r"<[^<>]*>")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^<>]*)?>")
 
 
 def normalize(text: str) -> str:
@@ -136,8 +157,22 @@ VERBS: dict[str, Callable[[str], Command]] = {
     "categories": _no_args(ListCategories(), "categories"),
     "compare": _no_args(Compare(), "compare"),
     "stats": _no_args(Stats(), "stats"),
+    "history": _no_args(History(), "history"),
+    "leaderboard": lambda rest: _leaderboard(rest),
+    "digest": lambda rest: Digest(rest),
+    "forget me": _no_args(ForgetMe(), "forget-me"),
     "daily": lambda rest: Daily(rest),
 }
+PERIODS = {"week": "week", "month": "month", "all": "all", "all time": "all", "ever": "all"}
+
+
+def _leaderboard(rest: str) -> Command:
+    if not rest:
+        return Leaderboard("week")
+    found = [period for word, period in PERIODS.items() if word.startswith(rest) or rest == word]
+    if len(set(found)) == 1:
+        return Leaderboard(found[0])
+    return Unknown(safe_echo(f"leaderboard {rest}"), "/prep leaderboard week")
 _VERB_PHRASES: dict[str, set[str]] = {verb: {verb} for verb in VERBS}
 for _slug, _names in _TRACK_PHRASES.items():
     _VERB_PHRASES[_slug] |= _names
@@ -146,17 +181,30 @@ _VERB_PHRASES["random"] |= {"any", "surprise me"}
 _VERB_PHRASES["categories"] |= {"list", "topics", "areas"}
 _VERB_PHRASES["compare"] |= {"difference", "differences", "vs"}
 _VERB_PHRASES["stats"] |= {"progress", "me"}
+_VERB_PHRASES["history"] |= {"answers", "recent"}
+_VERB_PHRASES["leaderboard"] |= {"leaders", "top", "board"}
+_VERB_PHRASES["forget me"] |= {"forgetme", "delete me", "delete my data"}
 
 
 def parse(text: str) -> Command:
     phrase = normalize(text)
     if not phrase:
         return Help()
+    if phrase in _VERB_PHRASES["forget me"]:  # several words: "delete my data"
+        return ForgetMe()
     head, _, rest = phrase.partition(" ")
     verbs = _match(head, _VERB_PHRASES)
     if verbs == ["daily"]:
         # Timezone names need their slashes and case: hand over the words as typed.
         return Daily(_MARKUP.sub(" ", text).strip().partition(" ")[2].strip())
+    if verbs == ["digest"]:
+        return Digest(_MARKUP.sub(" ", text).strip().partition(" ")[2].strip())
+    if verbs == ["stats"]:
+        mentioned = _MENTION.findall(text or "")
+        if len(mentioned) == 1 and _MENTION.sub(" ", text).split()[1:] == []:
+            return Stats(mentioned[0])
+        if len(mentioned) > 1:
+            return Unknown(safe_echo(_MENTION.sub("@someone", text)), "/prep stats @someone")
     if len(verbs) == 1:
         return VERBS[verbs[0]](rest)
     # A category on its own ("/prep sd", "/prep system design") asks for that category.

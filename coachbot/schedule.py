@@ -48,6 +48,7 @@ DEFAULT_TIME = time(9, 30)
 WEEKDAYS: frozenset[int] = frozenset(range(5))
 EVERY_DAY: frozenset[int] = frozenset(range(7))
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_FULL_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _DAY_WORDS: dict[str, frozenset[int]] = {
     "weekdays": WEEKDAYS,
@@ -228,9 +229,9 @@ def _mode(lower: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _parse_time(token: str) -> time:
+def _parse_time(token: str, example: str = EXAMPLE) -> time:
     bad = _invalid(
-        f"`{_echo(token)}` isn't a time of day. Use 24-hour HH:MM (`9am` and `4:15pm` work too), e.g. {EXAMPLE}."
+        f"`{_echo(token)}` isn't a time of day. Use 24-hour HH:MM (`9am` and `4:15pm` work too), e.g. {example}."
     )
     match = _TIME_RE.fullmatch(token.lower())
     if match is None:
@@ -459,3 +460,58 @@ def due_slots(
     if found and now_utc - found[-1].at <= grace:
         return DueResult(found[-1], tuple(found[:-1]), truncated)
     return DueResult(None, tuple(found), truncated)
+
+
+# --- the weekly digest ------------------------------------------------------
+
+DIGEST_EXAMPLE = "`/prep digest fri 16:00`"
+
+
+@dataclass(frozen=True)
+class DigestAt:
+    weekday: int  # 0 = Monday
+    local_time: time
+
+
+@dataclass(frozen=True)
+class DigestSwitch:
+    on: bool
+
+
+@dataclass(frozen=True)
+class DigestQuery:
+    pass
+
+
+def parse_digest(words: str) -> DigestAt | DigestSwitch | DigestQuery:
+    """Parse the text after ``/prep digest``: nothing, ``on``, ``off``, or one day and a time."""
+    tokens = _tokens(words)
+    if not tokens:
+        return DigestQuery()
+    head = tokens[0].lower()
+    if head in ("off", "stop", "on", "resume"):
+        _no_more(tokens[1:], f"`/prep digest {head}`")
+        return DigestSwitch(on=head in ("on", "resume"))
+    day: int | None = None
+    local_time: time | None = None
+    for token in tokens:
+        if token[:1].isdigit():
+            if local_time is not None:
+                raise _invalid(f"Give one time, e.g. {DIGEST_EXAMPLE}.")
+            local_time = _parse_time(token, DIGEST_EXAMPLE)
+            continue
+        if token.lower() not in _DAY_WORDS:
+            raise _invalid(f"`{_echo(token)}` isn't a day or a time. Use e.g. {DIGEST_EXAMPLE}, "
+                           "`/prep digest off` or `/prep digest on`.")
+        days = _parse_days(token)
+        if len(days) != 1 or day is not None:
+            raise _invalid(f"The digest goes out once a week: give one day, e.g. {DIGEST_EXAMPLE}.")
+        day = next(iter(days))
+    if day is None or local_time is None:
+        raise _invalid(f"Give a day and a time, e.g. {DIGEST_EXAMPLE}.")
+    return DigestAt(day, local_time)
+
+
+def describe_digest(weekday: int, local_time: time, tz: str) -> str:
+    """e.g. "Fridays at 16:00 (Europe/Berlin)"."""
+    return f"{DAY_FULL_NAMES[weekday]}s at {local_time:%H:%M} ({tz})"

@@ -1,6 +1,6 @@
 """The clock process: APScheduler ticks, the database decides what is due.
 
-Every tick calls ``PromptService.send_due``; posting is exactly-once whatever
+Every tick calls ``PromptService.send_due`` and ``DigestService.send_due``; posting is exactly-once whatever
 runs it (this process, a second one, or an operator's ``prompts send-due``).
 """
 
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import Protocol
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from coachbot.services import Services
+from coachbot.services.digest import DigestPoster
 from coachbot.services.prompts import PromptPoster, SendReport
 
 log = logging.getLogger(__name__)
@@ -20,8 +22,17 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 30
 
 
-def tick(services: Services, poster: PromptPoster, now: datetime | None = None) -> SendReport:
-    report = services.prompts.send_due(poster, now or services.clock.now())
+class Poster(PromptPoster, DigestPoster, Protocol):
+    """Posts both daily prompts and weekly digests (coachbot.slackapi.SlackPromptPoster)."""
+
+
+def tick(services: Services, poster: Poster, now: datetime | None = None) -> SendReport:
+    """Post what is due: daily prompts first, then weekly digests (the poster does both)."""
+    now = now or services.clock.now()
+    report = services.prompts.send_due(poster, now)
+    digests = services.digests.send_due(poster, now)
+    for name in ("posted", "recovered", "missed", "retry_later", "stopped"):
+        getattr(report, name).extend(getattr(digests, name))
     if report.posted or report.recovered or report.retry_later or report.stopped:
         log.info("prompts: %d posted, %d recovered, %d to retry, %d stopped, %d missed",
                  len(report.posted), len(report.recovered), len(report.retry_later), len(report.stopped),
@@ -29,7 +40,7 @@ def tick(services: Services, poster: PromptPoster, now: datetime | None = None) 
     return report
 
 
-def run_forever(services: Services, poster: PromptPoster, *, seconds: int = TICK_SECONDS) -> None:
+def run_forever(services: Services, poster: Poster, *, seconds: int = TICK_SECONDS) -> None:
     scheduler = BlockingScheduler(timezone=timezone.utc)
     scheduler.add_job(
         tick, IntervalTrigger(seconds=seconds, timezone=timezone.utc), args=(services, poster),

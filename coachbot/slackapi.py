@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -11,6 +12,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from coachbot import blocks
+from coachbot.blocks import digest as digest_blocks
 from coachbot.bank import Question
 from coachbot.errors import ChannelGoneError, NotInChannelError, PostingError, SlackUnavailableError
 from coachbot.services.people import Directory, PersonInfo
@@ -29,11 +31,45 @@ def slack_directory(client: WebClient) -> Directory:
     return lookup
 
 
+def slack_links(client: WebClient):
+    """Permalinks through chat.getPermalink (the services cache them)."""
+
+    def permalink(team_id: str, channel_id: str, message_ts: str) -> str | None:
+        try:
+            return client.chat_getPermalink(channel=channel_id, message_ts=message_ts).get("permalink")
+        except SlackApiError:
+            return None
+
+    return permalink
+
+
+MAX_MEMBERSHIP_PAGES = 10
+
+
+def slack_memberships(client: WebClient):
+    """The channels a person is in (users.conversations, public and private), for App Home."""
+
+    def channels(team_id: str, user_id: str) -> set[str]:
+        found: set[str] = set()
+        cursor = None
+        for _ in range(MAX_MEMBERSHIP_PAGES):
+            page = client.users_conversations(user=user_id, types="public_channel,private_channel",
+                                              exclude_archived=True, limit=1000, cursor=cursor)
+            found |= {c["id"] for c in page.get("channels", [])}
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
+
+    return channels
+
+
 class SlackPromptPoster:
     """Posts daily prompts through the Web API, turning Slack's answers into
     the PostingError subclasses the prompt service understands."""
 
     METADATA_TYPE = "coachbot_prompt"
+    DIGEST_TYPE = "coachbot_digest"
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
@@ -68,6 +104,9 @@ class SlackPromptPoster:
     def find_prompt(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int, since: datetime) -> str | None:
         # The newest messages, not a time window: Slack's clock and ours may differ, and a
         # claim is only reconciled within minutes of the crash.
+        return self._find(channel_id, self.METADATA_TYPE, slot_key, schedule_id)
+
+    def _find(self, channel_id: str, event_type: str, slot_key: str, schedule_id: int) -> str | None:
         try:
             history = self.client.conversations_history(channel=channel_id, include_all_metadata=True, limit=200)
         except (SlackApiError, OSError) as exc:
@@ -75,10 +114,22 @@ class SlackPromptPoster:
         for message in history.get("messages", []):
             meta = message.get("metadata") or {}
             payload = meta.get("event_payload") or {}
-            if meta.get("event_type") == self.METADATA_TYPE and payload.get("slot") == slot_key \
+            if meta.get("event_type") == event_type and payload.get("slot") == slot_key \
                     and str(payload.get("schedule")) == str(schedule_id):
                 return str(message["ts"])
         return None
+
+    def post_digest(self, team_id: str, channel_id: str, digest: Any, slot_key: str, schedule_id: int) -> str:
+        metadata = {"event_type": self.DIGEST_TYPE, "event_payload": {"slot": slot_key, "schedule": schedule_id}}
+        try:
+            return self._post(channel_id, digest_blocks.digest_message(digest), metadata)
+        except SlackApiError as exc:
+            raise _posting_error(exc) from exc
+        except OSError as exc:
+            raise SlackUnavailableError(str(exc)) from exc
+
+    def find_digest(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int) -> str | None:
+        return self._find(channel_id, self.DIGEST_TYPE, slot_key, schedule_id)
 
     def tell_owner(self, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
         try:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from coachbot.handlers import actions, commands, events, views
+from coachbot.handlers import actions, commands, events, progress, views
 
 
 def register(app: App) -> None:
     commands.register(app)
     actions.register(app)
+    progress.register(app)
     views.register(app)
     events.register(app)

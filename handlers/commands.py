@@ -8,9 +8,26 @@ from typing import Any, Callable
 from slack_bolt import Ack, App, Respond
 
 from coachbot import blocks
-from coachbot.commands import Ask, Command, Compare, Daily, Help, ListCategories, Stats, Unknown, parse
-from coachbot.services.prompts import ScheduleSet, ScheduleShown, ScheduleStopped
+from coachbot.blocks import digest as digest_blocks
+from coachbot.blocks import progress as progress_blocks
+from coachbot.commands import (
+    Ask,
+    Command,
+    Compare,
+    Daily,
+    Digest,
+    ForgetMe,
+    Help,
+    History,
+    Leaderboard,
+    ListCategories,
+    Stats,
+    Unknown,
+    parse,
+)
+from coachbot.errors import InvalidInputError
 from coachbot.services import Services
+from coachbot.services.prompts import ScheduleSet, ScheduleShown, ScheduleStopped
 
 
 def register(app: App) -> None:
@@ -26,13 +43,15 @@ def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services
         return
     # Anything that touches the database answers through response_url, after the ack.
     ack()
-    if isinstance(parsed, Daily):
-        daily(parsed, command, respond, services)
+    announce = ANNOUNCED.get(type(parsed))
+    if announce is not None:
+        announce(parsed, command, respond, services)
         return
     respond(response_type="ephemeral", **DEFERRED[type(parsed)](parsed, command, services))
 
 
-def daily(parsed: Daily, command: dict[str, Any], respond: Respond, services: Services) -> None:
+def daily(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:
+    assert isinstance(parsed, Daily)
     user = command["user_id"]
     outcome = services.prompts.configure(command["team_id"], command["channel_id"], user, parsed.words)
     if isinstance(outcome, ScheduleShown):
@@ -46,6 +65,17 @@ def daily(parsed: Daily, command: dict[str, Any], respond: Respond, services: Se
         shown = blocks.schedule_paused_message(outcome.schedule, user, outcome.until)
     # Changes to the channel's schedule are announced to the channel, so the team knows.
     respond(response_type="in_channel", **shown)
+
+
+def digest(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:
+    assert isinstance(parsed, Digest)
+    team, channel, user = command["team_id"], command["channel_id"], command["user_id"]
+    if not channel or channel[0] not in "CG":
+        raise InvalidInputError("The weekly digest belongs to a channel: run `/prep digest ...` in that channel.")
+    settings, changed = services.digests.configure(team, channel, parsed.words,
+                                                   may_manage=services.prompts.may_manage(team, user))
+    shown = digest_blocks.digest_settings_message(settings, changed_by=user if changed else None)
+    respond(response_type="in_channel" if changed else "ephemeral", **shown)
 
 
 def _help(_: Command, __: Services) -> blocks.Message:
@@ -66,14 +96,30 @@ def _compare(_: Command, services: Services) -> blocks.Message:
     return blocks.compare_message(services.bank.example("technical", rng), services.bank.example("leadership", rng))
 
 
+def _forget_me(_: Command, __: Services) -> blocks.Message:
+    return progress_blocks.forget_confirm_message()
+
+
 def _ask(parsed: Command, command: dict[str, Any], services: Services) -> blocks.Message:
     assert isinstance(parsed, Ask)
     question = services.practice.next_question(command["team_id"], command["user_id"], parsed.track, parsed.category)
     return blocks.question_card(question, ask_track=parsed.track, ask_category=parsed.category)
 
 
-def _stats(_: Command, command: dict[str, Any], services: Services) -> blocks.Message:
-    return blocks.stats_message(services.practice.stats(command["team_id"], command["user_id"]))
+def _stats(parsed: Command, command: dict[str, Any], services: Services) -> blocks.Message:
+    assert isinstance(parsed, Stats)
+    person = parsed.user_id or command["user_id"]
+    return progress_blocks.stats_message(services.progress.stats(command["team_id"], person, command["user_id"]))
+
+
+def _history(_: Command, command: dict[str, Any], services: Services) -> blocks.Message:
+    return progress_blocks.history_message(services.progress.history(command["team_id"], command["user_id"]))
+
+
+def _leaderboard(parsed: Command, command: dict[str, Any], services: Services) -> blocks.Message:
+    assert isinstance(parsed, Leaderboard)
+    board = services.progress.leaderboard(command["team_id"], parsed.period, command["user_id"])
+    return progress_blocks.leaderboard_message(board)
 
 
 INSTANT: dict[type, Callable[[Command, Services], blocks.Message]] = {
@@ -81,8 +127,16 @@ INSTANT: dict[type, Callable[[Command, Services], blocks.Message]] = {
     Unknown: _unknown,
     ListCategories: _categories,
     Compare: _compare,
+    ForgetMe: _forget_me,
 }
 DEFERRED: dict[type, Callable[[Command, dict[str, Any], Services], blocks.Message]] = {
     Ask: _ask,
     Stats: _stats,
+    History: _history,
+    Leaderboard: _leaderboard,
+}
+# Commands that may announce a change to the whole channel.
+ANNOUNCED: dict[type, Callable[[Command, dict[str, Any], Respond, Services], None]] = {
+    Daily: daily,
+    Digest: digest,
 }

@@ -1,4 +1,5 @@
-"""Events: replies in a daily prompt's thread become answers (edits and deletions follow)."""
+"""Events: replies in a daily prompt's thread become answers (edits and deletions follow),
+reactions on answers are counted, and opening App Home publishes the dashboard."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from coachbot import blocks
+from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
 
 IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "thread_broadcast_deleted"}
@@ -15,6 +17,41 @@ IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "thread_broa
 
 def register(app: App) -> None:
     app.event("message")(message)
+    app.event("reaction_added")(reaction_added)
+    app.event("reaction_removed")(reaction_removed)
+    app.event("app_home_opened")(home_opened)
+
+
+def _reaction(event: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | None:
+    item = event.get("item") or {}
+    if not isinstance(item, dict) or item.get("type") != "message":
+        return None  # reactions on files and file comments are not answers
+    return {
+        "team_id": str(body.get("team_id") or ""),
+        "event_id": str(body.get("event_id") or ""),
+        "channel_id": str(item.get("channel") or ""),
+        "ts": str(item.get("ts") or ""),
+        "user_id": str(event.get("user") or ""),
+        "emoji": str(event.get("reaction") or ""),
+    }
+
+
+def reaction_added(event: dict[str, Any], body: dict[str, Any], services: Services) -> None:
+    found = _reaction(event, body)
+    if found is not None:
+        services.reactions.added(**found)
+
+
+def reaction_removed(event: dict[str, Any], body: dict[str, Any], services: Services) -> None:
+    found = _reaction(event, body)
+    if found is not None:
+        services.reactions.removed(**found)
+
+
+def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services) -> None:
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    publish_home(client, services, str(body.get("team_id") or ""), str(event["user"]))
 
 
 def _from_a_bot(event: dict[str, Any]) -> bool:

@@ -7,11 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from coachbot.app import build_bolt_app, build_services, web_client
+from coachbot.app import build_bolt_app, slack_services, web_client
 from coachbot.clock import FixedClock
 from coachbot.config import Config
 from coachbot.services import Services
-from coachbot.slackapi import slack_directory
 from coachbot.standin.driver import SlackDriver
 from coachbot.standin.render import render_blocks, render_view
 from coachbot.standin.server import StandInSlack
@@ -44,8 +43,7 @@ def start_bot(slack: StandInSlack, database_url: str, **env: str) -> Bot:
     )
     clock = FixedClock(START)
     client = web_client(config)
-    services = build_services(Database(database_url), slack_directory(client), clock=clock, rng=random.Random(5),
-                              grace=config.grace, admins=config.admins)
+    services = slack_services(config, Database(database_url), client, clock=clock, rng=random.Random(5))
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     web = WebApp(build_bolt_app(config, services, client, executor), services.db, executor)
     return Bot(slack, SlackDriver(slack, web, SECRET), services, clock, web, config)

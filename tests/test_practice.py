@@ -14,6 +14,7 @@ from coachbot.clock import FixedClock
 from coachbot.errors import InvalidInputError, NotFoundError
 from coachbot.services.people import PeopleService, PersonInfo
 from coachbot.services.practice import PracticeService
+from coachbot.services.progress import ProgressService
 from coachbot.storage.db import Database
 from coachbot.storage.models import Base
 
@@ -35,6 +36,10 @@ def make(database: Database, zones: dict[str, str] | None = None, clock: FixedCl
 
     people = PeopleService(database, directory, clock)
     return PracticeService(database, BANK, people, clock, random.Random(3)), clock, lookups
+
+
+def stats_of(practice: PracticeService, team_id: str, user_id: str):
+    return ProgressService(practice.db, practice.people, practice.clock).stats(team_id, user_id)
 
 
 def test_migrations_match_the_models(database: Database):
@@ -73,10 +78,10 @@ def test_recording_an_answer_stores_it_and_coaches_it(database: Database):
     assert stored.text == STORY and stored.track == "leadership" and stored.visibility == "private"
     assert feedback.kind == "star"
     assert {c.key for c in feedback.checks if c.passed} >= {"situation", "task", "action", "result", "measurable"}
-    stats = practice.stats("T1", "U1")
+    stats = stats_of(practice, "T1", "U1")
     assert stats.total == 1 and stats.per_track == {"technical": 0, "leadership": 1}
     assert [c.answers for c in stats.per_category if c.category == "decision-making"] == [1]
-    assert practice.stats("T2", "U1").total == 0  # another workspace sees nothing
+    assert stats_of(practice, "T2", "U1").total == 0  # another workspace sees nothing
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t "])
@@ -84,7 +89,7 @@ def test_an_empty_answer_is_refused_and_nothing_is_stored(database: Database, te
     practice, _, _ = make(database)
     with pytest.raises(InvalidInputError, match="Write an answer"):
         practice.record_answer(team_id="T1", user_id="U1", question_id=BANK.select()[0].id, text=text, source="modal")
-    assert practice.stats("T1", "U1").total == 0
+    assert stats_of(practice, "T1", "U1").total == 0
 
 
 def test_an_answer_over_the_limit_is_refused_whole_not_truncated(database: Database):
@@ -96,7 +101,7 @@ def test_an_answer_over_the_limit_is_refused_whole_not_truncated(database: Datab
     stored, _ = practice.record_answer(team_id="T1", user_id="U1", question_id=question_id, text="y" * 40000,
                                        source="thread")
     assert len(stored.text) == 40000
-    assert practice.stats("T1", "U1").total == 1
+    assert stats_of(practice, "T1", "U1").total == 1
 
 
 def test_unknown_question_is_refused(database: Database):
@@ -113,14 +118,14 @@ def test_streaks_count_local_days(database: Database):
     for _ in range(3):
         practice.record_answer(team_id="T1", user_id="U1", question_id=question_id, text="An answer.", source="modal")
         clock.advance(timedelta(days=1))
-    stats = practice.stats("T1", "U1")
+    stats = stats_of(practice, "T1", "U1")
     assert (stats.days_practised, stats.current_streak, stats.best_streak) == (3, 3, 3)
     clock.advance(timedelta(days=2))
-    stats = practice.stats("T1", "U1")
+    stats = stats_of(practice, "T1", "U1")
     assert (stats.current_streak, stats.best_streak) == (0, 3)
     before = len(lookups)
     for _ in range(3):
-        practice.stats("T1", "U1")
+        stats_of(practice, "T1", "U1")
     assert len(lookups) == before  # the timezone is cached for a day, not fetched per call
 
 

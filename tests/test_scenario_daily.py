@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from coachbot import blocks
 from coachbot.slackapi import SlackPromptPoster, prompt_client
-from coachbot.storage.models import Answer, Prompt, Schedule
+from coachbot.storage.models import Answer, Prompt
 from tests.scenario import Bot, text_of, view_text
 
 CHANNEL = "C0DAILY"
@@ -161,7 +161,7 @@ def test_thread_replies_are_answers_with_private_feedback(bot: Bot, poster: Slac
     answers = stored()
     assert [(a.user_id, a.source, a.message_ts, a.thread_ts) for a in answers] == [("U2", "thread", reply.ts, prompt.ts)]
     assert answers[0].question_id == prompts(bot)[0].question_id
-    stats = bot.services.practice.stats(bot.slack.team_id, "U2")
+    stats = bot.services.progress.stats(bot.slack.team_id, "U2")
     assert stats.total == 1 and stats.per_track["technical"] == 1
 
     edited = {"type": "message", "subtype": "message_changed", "channel": CHANNEL,

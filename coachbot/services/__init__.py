@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from coachbot.bank import QuestionBank
 from coachbot.clock import Clock
+from coachbot.services.digest import DigestService
 from coachbot.services.people import PeopleService
 from coachbot.services.practice import PracticeService
+from coachbot.services.progress import ProgressService
 from coachbot.services.prompts import PromptService
+from coachbot.services.reactions import ReactionService
 from coachbot.services.threads import ThreadService
 from coachbot.storage.db import Database
 
@@ -22,3 +25,6 @@ class Services:
     practice: PracticeService
     prompts: PromptService
     threads: ThreadService
+    progress: ProgressService
+    reactions: ReactionService
+    digests: DigestService

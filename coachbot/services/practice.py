@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from coachbot import rotation, tracks
+from coachbot import rotation
 from coachbot.bank import Question, QuestionBank
 from coachbot.clock import Clock
 from coachbot.errors import InvalidInputError, NotFoundError
@@ -18,7 +18,6 @@ from coachbot.services.people import PeopleService
 from coachbot.storage import repo
 from coachbot.storage.db import Database
 from coachbot.storage.models import Answer
-from coachbot.streaks import streaks
 
 # The modal's input takes 3,000 characters (Slack's limit for plain_text_input is
 # 3,000); thread replies can be up to 40,000. We store whole answers up to the
@@ -40,24 +39,6 @@ class StoredAnswer:
     visibility: str
     channel_id: str | None
     message_ts: str | None
-
-
-@dataclass(frozen=True)
-class CategoryCount:
-    track: str
-    category: str
-    title: str
-    answers: int
-
-
-@dataclass(frozen=True)
-class PracticeStats:
-    total: int
-    per_track: dict[str, int]
-    per_category: tuple[CategoryCount, ...]
-    days_practised: int
-    current_streak: int
-    best_streak: int
 
 
 def _stored(answer: Answer) -> StoredAnswer:
@@ -177,25 +158,6 @@ class PracticeService:
             if answer is None:
                 raise NotFoundError(f"no answer {answer_id} in team {team_id}")
             answer.visibility, answer.channel_id, answer.message_ts = "channel", channel_id, message_ts
-
-    def stats(self, team_id: str, user_id: str) -> PracticeStats:
-        today = self.clock.now().astimezone(self.people.timezone(team_id, user_id)).date()
-        with self.db.session() as session:
-            counts = repo.answer_counts(session, team_id, user_id)
-            days = repo.practice_days(session, team_id, user_id)
-        per_category = tuple(
-            CategoryCount(c.track, c.slug, c.title, counts.get((c.track, c.slug), 0)) for c in tracks.CATEGORIES
-        )
-        per_track = {t.slug: sum(cc.answers for cc in per_category if cc.track == t.slug) for t in tracks.TRACKS}
-        s = streaks(days, today)
-        return PracticeStats(
-            total=sum(per_track.values()),
-            per_track=per_track,
-            per_category=per_category,
-            days_practised=s.days,
-            current_streak=s.current,
-            best_streak=s.best,
-        )
 
     def edit_thread_answer(self, team_id: str, channel_id: str, message_ts: str, text: str) -> bool:
         body = validate_answer_text(text)

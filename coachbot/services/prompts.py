@@ -106,6 +106,11 @@ class SendReport:
     stopped: list[str] = field(default_factory=list)
 
 
+def describe_schedule(row: Schedule) -> str:
+    """E.g. "Leadership prompts at 09:30 on weekdays (Europe/Berlin)"."""
+    return slots.describe(slots.DailyRequest(row.mode, _local_time(row.local_time), _weekdays(row.weekdays), row.tz))
+
+
 def _weekdays(text: str) -> frozenset[int]:
     return frozenset(int(d) for d in text.split(",") if d)
 

@@ -1,7 +1,9 @@
 """Block Kit builders. Pure functions returning dicts: no Slack calls, no database.
 
 Every message coachbot sends is built here, so the layout lives in one place
-and the demo renders exactly what Slack would show.
+and the demo renders exactly what Slack would show. This module holds the
+primitives and the practice messages; ``progress``, ``digest`` and ``home``
+hold the progress messages, the weekly digest and the App Home view.
 """
 
 from __future__ import annotations
@@ -329,33 +331,7 @@ def shared_answer(user_id: str, question: Question, text: str) -> Message:
     )
 
 
-# --- stats and errors -----------------------------------------------------
-
-def stats_message(stats: Any) -> Message:
-    if stats.total == 0:
-        return message(
-            "You haven't answered a practice question yet.",
-            [section("You haven't answered a practice question yet. Start with `/prep leadership` or `/prep technical`.")],
-        )
-    track_line = " · ".join(f"{tracks.track(t).title}: *{n}*" for t, n in stats.per_track.items())
-    rows = "\n".join(
-        f"{'•' if cc.answers else '◦'} {cc.title}: {cc.answers}" for cc in stats.per_category
-    )
-    covered = sum(1 for cc in stats.per_category if cc.answers)
-    streak = f"{stats.current_streak} day{'s' if stats.current_streak != 1 else ''}"
-    return message(
-        f"Your practice: {stats.total} answers, current streak {streak}",
-        [
-            header("Your practice"),
-            section(f"*{stats.total}* answers · {track_line}"),
-            section(f"*By category* ({covered} of {len(stats.per_category)} covered)\n{rows}"),
-            section(
-                f"*Days practised:* {stats.days_practised} · *Current streak:* {streak} · "
-                f"*Best streak:* {stats.best_streak}"
-            ),
-        ],
-    )
-
+# --- errors and notices ----------------------------------------------------
 
 def error_message(text: str) -> Message:
     return message(text, [section(f":warning: {escape(text)}")])

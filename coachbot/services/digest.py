@@ -1,0 +1,263 @@
+"""The weekly digest: each channel with a daily prompt gets the week's best answers,
+who took part, what was covered and left out, and a focus for next week.
+
+Posted exactly once per channel and week through the same slot ledger as the
+prompts, by the same scheduler tick (and ``coachbot prompts send-due``). Only
+answers posted in that channel are used: private answers never appear.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+
+from coachbot import schedule as slots, tracks
+from coachbot.clock import Clock
+from coachbot.errors import ChannelGoneError, InvalidInputError, NotInChannelError, SlackUnavailableError, \
+    StorageUnavailableError
+from coachbot.services.people import zone
+from coachbot.services.progress import AnswerSummary, ProgressService
+from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE, SendReport
+from coachbot.storage import ledger, repo
+from coachbot.storage import progress as store
+from coachbot.storage.db import Database
+from coachbot.storage.models import Digest, Schedule
+
+log = logging.getLogger(__name__)
+
+WEEK = timedelta(days=7)
+TOP_ANSWERS = 3
+
+
+@dataclass(frozen=True)
+class Participant:
+    user_id: str
+    answers: int
+    reactions: int
+
+
+@dataclass(frozen=True)
+class WeeklyDigest:
+    channel_id: str
+    first_day: date  # local dates the week covers, inclusive
+    last_day: date
+    answers: int
+    top: tuple[AnswerSummary, ...]  # most-reacted first; only answers with reactions
+    participants: tuple[Participant, ...]
+    covered: tuple[tracks.Category, ...]
+    left_out: tuple[tracks.Category, ...]
+    focus: tracks.Category | None
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    channel_id: str
+    enabled: bool
+    weekday: int
+    local_time: time
+    tz: str
+    next_local: datetime | None
+
+    @property
+    def description(self) -> str:
+        return slots.describe_digest(self.weekday, self.local_time, self.tz)
+
+
+class DigestPoster(Protocol):
+    def post_digest(self, team_id: str, channel_id: str, digest: WeeklyDigest, slot_key: str, schedule_id: int) -> str:
+        """Post the digest; return its ts. Raises a PostingError subclass."""
+        ...
+
+    def find_digest(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int) -> str | None:
+        """The ts of an already-posted digest for this slot, if Slack has one."""
+        ...
+
+
+def categories_for(mode: str) -> tuple[tracks.Category, ...]:
+    """The areas a channel's prompts draw from: one track, or all nine."""
+    if mode in ("technical", "leadership"):
+        return tracks.categories_of(mode)
+    return tracks.CATEGORIES
+
+
+def choose_focus(left_out: tuple[tracks.Category, ...], week_counts: dict[str, int], all_time: dict[str, int],
+                 areas: tuple[tracks.Category, ...]) -> tracks.Category | None:
+    """Next week's focus: the left-out area the channel has practised least overall;
+    if nothing was left out, the area with the fewest answers this week."""
+    pool = left_out or areas
+    if not pool:
+        return None
+    order = {c.slug: i for i, c in enumerate(areas)}
+    key = (lambda c: (all_time.get(c.slug, 0), order.get(c.slug, 0))) if left_out else \
+        (lambda c: (week_counts.get(c.slug, 0), all_time.get(c.slug, 0), order.get(c.slug, 0)))
+    return min(pool, key=key)
+
+
+class DigestService:
+    def __init__(self, db: Database, progress: ProgressService, clock: Clock, *, grace: timedelta = DEFAULT_GRACE,
+                 lease: timedelta = CLAIM_LEASE) -> None:
+        self.db = db
+        self.progress = progress
+        self.clock = clock
+        self.grace = grace
+        self.lease = lease
+
+    # --- /prep digest -------------------------------------------------------
+
+    def configure(self, team_id: str, channel_id: str, words: str, *, may_manage: bool) -> tuple[DigestSettings, bool]:
+        """Apply ``/prep digest ...``; returns the settings and whether they changed."""
+        request = slots.parse_digest(words)
+        now = self.clock.now()
+        with self.db.session() as session:
+            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id))
+            if row is None:
+                raise InvalidInputError("The weekly digest comes with a daily prompt, and this channel has none. "
+                                        "Set one up with `/prep daily leadership 09:30 weekdays`.")
+            if isinstance(request, slots.DigestQuery):
+                return self._settings(row, now), False
+            if not may_manage:
+                raise InvalidInputError("Only the people listed in COACHBOT_ADMINS and workspace admins can change "
+                                        "this channel's digest.")
+            if isinstance(request, slots.DigestSwitch):
+                row.digest_enabled = request.on
+            else:
+                row.digest_enabled = True
+                row.digest_weekday = request.weekday
+                row.digest_time = request.local_time.strftime("%H:%M")
+            # Only digests after now: moving it to an earlier hour today does not post one late.
+            row.digest_checked_through = now
+            row.updated_at = now
+            return self._settings(row, now), True
+
+    def _settings(self, row: Schedule, now: datetime) -> DigestSettings:
+        at = _hhmm(row.digest_time)
+        next_local = None
+        if row.digest_enabled and row.enabled:
+            upcoming = slots.next_slot(max(now, row.digest_checked_through or now), at, {row.digest_weekday}, row.tz)
+            next_local = upcoming.at.astimezone(zone(row.tz))
+        return DigestSettings(row.channel_id, row.digest_enabled and row.enabled, row.digest_weekday, at, row.tz,
+                              next_local)
+
+    # --- content ------------------------------------------------------------
+
+    def build(self, team_id: str, channel_id: str, until: datetime, *, mode: str = "alternate",
+              tz: str = "UTC") -> WeeklyDigest:
+        """The digest for the seven days before ``until``."""
+        since = until - WEEK
+        with self.db.session() as session:
+            answers = store.channel_answers(session, team_id, channel_id, since, until)
+            all_time = store.channel_category_counts(session, team_id, channel_id)
+            top_rows = [a for a in answers if a.reaction_count > 0][:TOP_ANSWERS]
+        top = self.progress.summaries(team_id, top_rows, with_emoji=True)
+        people: dict[str, list[int]] = {}
+        week_counts: dict[str, int] = {}
+        for a in answers:
+            tally = people.setdefault(a.user_id, [0, 0])
+            tally[0] += 1
+            tally[1] += a.reaction_count
+            week_counts[a.category] = week_counts.get(a.category, 0) + 1
+        participants = tuple(Participant(u, n, r) for u, (n, r) in
+                             sorted(people.items(), key=lambda item: (-item[1][0], -item[1][1], item[0])))
+        areas = categories_for(mode)
+        covered = tuple(c for c in tracks.CATEGORIES if week_counts.get(c.slug))
+        left_out = tuple(c for c in areas if not week_counts.get(c.slug))
+        local = zone(tz)
+        return WeeklyDigest(channel_id, (since + timedelta(seconds=1)).astimezone(local).date(),
+                            (until - timedelta(seconds=1)).astimezone(local).date(), len(answers), tuple(top),
+                            participants, covered, left_out, choose_focus(left_out, week_counts, all_time, areas))
+
+    # --- posting ------------------------------------------------------------
+
+    def send_due(self, poster: DigestPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
+        now = now or self.clock.now()
+        with self.db.session() as session:
+            due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(
+                Schedule.enabled.is_(True), Schedule.digest_enabled.is_(True)))]
+        report = SendReport()
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, now, report)
+                           for team_id, schedule_id in due]:
+                future.result()
+        return report
+
+    def _send_one(self, poster: DigestPoster, team_id: str, schedule_id: int, now: datetime,
+                  report: SendReport) -> None:
+        try:
+            self._send(poster, team_id, schedule_id, now, report)
+        except StorageUnavailableError:
+            log.warning("database unavailable while sending the digest of schedule %s; it will be retried",
+                        schedule_id)
+            report.retry_later.append(f"{team_id}/digest-{schedule_id}")
+
+    def _send(self, poster: DigestPoster, team_id: str, schedule_id: int, now: datetime, report: SendReport) -> None:
+        with self.db.session() as session:
+            row = repo.get_schedule(session, team_id, schedule_id)
+            if row is None or not (row.enabled and row.digest_enabled):
+                return
+            channel_id, mode, tz = row.channel_id, row.mode, row.tz
+            result = slots.due_slots(now, _hhmm(row.digest_time), {row.digest_weekday}, tz,
+                                     since=row.digest_checked_through or row.created_at, grace=self.grace)
+            for missed in result.missed:
+                report.missed.append(f"{team_id}/{channel_id}/digest-{missed.key}")
+            if result.due is None:
+                row.digest_checked_through = max(row.digest_checked_through or now, now)
+                return
+            slot = result.due
+        label = f"{team_id}/{channel_id}/digest-{slot.key}"
+
+        def create(session, token: str) -> Digest:
+            return Digest(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
+                          slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1)
+
+        taken = ledger.claim(self.db, Digest, team_id=team_id, channel_id=channel_id, slot_key=slot.key, now=now,
+                             lease=self.lease, create=create, read=lambda session, row: row.slot_at)
+        if taken is None:
+            self._checked(team_id, schedule_id, now, only_if_posted=slot.key)
+            return
+        if taken.recovering:
+            ts = poster.find_digest(team_id, channel_id, slot.key, schedule_id)
+            if ts is not None:
+                self._posted(team_id, schedule_id, taken.row_id, ts, now)
+                report.recovered.append(label)
+                return
+        digest = self.build(team_id, channel_id, slot.at, mode=mode, tz=tz)
+        try:
+            ts = poster.post_digest(team_id, channel_id, digest, slot.key, schedule_id)
+        except SlackUnavailableError:
+            ledger.release(self.db, Digest, team_id, taken.row_id, taken.token)
+            report.retry_later.append(label)
+            return
+        except (ChannelGoneError, NotInChannelError) as exc:
+            # The prompt side owns stopping the schedule; the digest just gives up on this week.
+            ledger.release(self.db, Digest, team_id, taken.row_id, taken.token, failed=True)
+            log.warning("no digest in %s/%s: %s", team_id, channel_id, type(exc).__name__)
+            report.stopped.append(label)
+            return
+        self._posted(team_id, schedule_id, taken.row_id, ts, now)
+        report.posted.append(label)
+
+    def _posted(self, team_id: str, schedule_id: int, digest_id: int, ts: str, now: datetime) -> None:
+        with self.db.session() as session:
+            ledger.mark_posted(session, Digest, team_id, digest_id, ts, now)
+            row = repo.get_schedule(session, team_id, schedule_id)
+            if row is not None:
+                row.digest_checked_through = max(row.digest_checked_through or now, now)
+
+    def _checked(self, team_id: str, schedule_id: int, now: datetime, *, only_if_posted: str) -> None:
+        with self.db.session() as session:
+            done = session.scalar(select(Digest.id).where(
+                Digest.team_id == team_id, Digest.schedule_id == schedule_id, Digest.slot_key == only_if_posted,
+                Digest.status.in_(("posted", "failed"))))
+            row = repo.get_schedule(session, team_id, schedule_id)
+            if row is not None and done is not None:
+                row.digest_checked_through = max(row.digest_checked_through or now, now)
+
+
+def _hhmm(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))

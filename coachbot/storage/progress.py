@@ -1,0 +1,195 @@
+"""Queries behind reactions, progress, leaderboards, the digest and forget-me.
+
+Every function takes ``team_id`` and filters by it. Aggregates run in the
+database (GROUP BY over indexed columns), never one query per answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from coachbot.storage.models import Answer, Member, Reaction, Schedule, SeenQuestion
+
+PUBLIC = "channel"
+
+
+# --- reactions ------------------------------------------------------------
+
+def answer_at(session: Session, team_id: str, channel_id: str, message_ts: str) -> Answer | None:
+    """The answer shown by this message: a thread reply, or the bot's post of a shared answer."""
+    return session.scalar(select(Answer).where(
+        Answer.team_id == team_id, Answer.channel_id == channel_id, Answer.message_ts == message_ts))
+
+
+def add_reaction(session: Session, answer: Answer, user_id: str, emoji: str, at: datetime) -> None:
+    """Flushing raises IntegrityError if this person already has this emoji on the answer."""
+    is_self = user_id == answer.user_id
+    session.add(Reaction(team_id=answer.team_id, answer_id=answer.id, author_id=answer.user_id, user_id=user_id,
+                         emoji=emoji, is_self=is_self, created_at=at))
+    session.flush()
+    if not is_self:
+        _bump(session, answer.team_id, answer.id, 1)
+
+
+def remove_reaction(session: Session, answer: Answer, user_id: str, emoji: str) -> bool:
+    gone = session.execute(delete(Reaction).where(
+        Reaction.team_id == answer.team_id, Reaction.answer_id == answer.id, Reaction.user_id == user_id,
+        Reaction.emoji == emoji).returning(Reaction.is_self)).scalars().all()
+    for is_self in gone:
+        if not is_self:
+            _bump(session, answer.team_id, answer.id, -1)
+    return bool(gone)
+
+
+def _bump(session: Session, team_id: str, answer_id: int, by: int) -> None:
+    session.execute(update(Answer).where(Answer.team_id == team_id, Answer.id == answer_id)
+                    .values(reaction_count=Answer.reaction_count + by))
+
+
+def reactions_of(session: Session, team_id: str, answer_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per answer, the count of each emoji from other people."""
+    if not answer_ids:
+        return {}
+    rows = session.execute(
+        select(Reaction.answer_id, Reaction.emoji, func.count())
+        .where(Reaction.team_id == team_id, Reaction.answer_id.in_(answer_ids), Reaction.is_self.is_(False))
+        .group_by(Reaction.answer_id, Reaction.emoji)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for answer_id, emoji, count in rows:
+        found.setdefault(answer_id, {})[emoji] = count
+    return found
+
+
+# --- one person -------------------------------------------------------------
+
+def _mine(team_id: str, user_id: str, public_only: bool):
+    conditions = [Answer.team_id == team_id, Answer.user_id == user_id]
+    if public_only:
+        conditions.append(Answer.visibility == PUBLIC)
+    return and_(*conditions)
+
+
+def category_counts(session: Session, team_id: str, user_id: str, *, public_only: bool) -> dict[tuple[str, str], int]:
+    rows = session.execute(select(Answer.track, Answer.category, func.count())
+                           .where(_mine(team_id, user_id, public_only)).group_by(Answer.track, Answer.category))
+    return {(track, category): count for track, category, count in rows}
+
+
+def days_practised(session: Session, team_id: str, user_id: str, *, public_only: bool) -> list[date]:
+    return list(session.scalars(select(Answer.local_day).where(_mine(team_id, user_id, public_only)).distinct()))
+
+
+def reactions_received(session: Session, team_id: str, user_id: str) -> int:
+    return int(session.scalar(select(func.coalesce(func.sum(Answer.reaction_count), 0))
+                              .where(_mine(team_id, user_id, True))) or 0)
+
+
+def most_reacted(session: Session, team_id: str, user_id: str) -> Answer | None:
+    return session.scalar(select(Answer).where(_mine(team_id, user_id, True), Answer.reaction_count > 0)
+                          .order_by(Answer.reaction_count.desc(), Answer.created_at, Answer.id).limit(1))
+
+
+def recent_answers(session: Session, team_id: str, user_id: str, limit: int, *, public_only: bool) -> list[Answer]:
+    return list(session.scalars(select(Answer).where(_mine(team_id, user_id, public_only))
+                                .order_by(Answer.created_at.desc(), Answer.id.desc()).limit(limit)))
+
+
+def save_permalink(session: Session, team_id: str, answer_id: int, link: str) -> None:
+    session.execute(update(Answer).where(Answer.team_id == team_id, Answer.id == answer_id).values(permalink=link))
+
+
+# --- the team -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tally:
+    user_id: str
+    answers: int
+    reactions: int
+    last_at: datetime
+
+
+def tallies(session: Session, team_id: str, since: datetime | None, until: datetime | None = None,
+            channel_id: str | None = None) -> list[Tally]:
+    """Per person: public answers given in the window and the reactions those answers received."""
+    conditions = [Answer.team_id == team_id, Answer.visibility == PUBLIC]
+    if since is not None:
+        conditions.append(Answer.created_at >= since)
+    if until is not None:
+        conditions.append(Answer.created_at < until)
+    if channel_id is not None:
+        conditions.append(Answer.channel_id == channel_id)
+    rows = session.execute(
+        select(Answer.user_id, func.count(), func.coalesce(func.sum(Answer.reaction_count), 0),
+               func.max(Answer.created_at))
+        .where(*conditions).group_by(Answer.user_id)
+    )
+    return [Tally(user, int(answers), int(reactions), _aware(last)) for user, answers, reactions, last in rows]
+
+
+def _aware(value: datetime) -> datetime:
+    # Defensive: an aggregate may come back without the column type's UTC conversion.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def channel_answers(session: Session, team_id: str, channel_id: str, since: datetime, until: datetime) -> list[Answer]:
+    return list(session.scalars(
+        select(Answer).where(Answer.team_id == team_id, Answer.channel_id == channel_id,
+                             Answer.visibility == PUBLIC, Answer.created_at >= since, Answer.created_at < until)
+        .order_by(Answer.reaction_count.desc(), Answer.created_at, Answer.id)))
+
+
+def channel_category_counts(session: Session, team_id: str, channel_id: str) -> dict[str, int]:
+    rows = session.execute(select(Answer.category, func.count())
+                           .where(Answer.team_id == team_id, Answer.channel_id == channel_id,
+                                  Answer.visibility == PUBLIC).group_by(Answer.category))
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+def schedules(session: Session, team_id: str, channel_ids: set[str] | None = None) -> list[Schedule]:
+    query = select(Schedule).where(Schedule.team_id == team_id, Schedule.enabled.is_(True))
+    if channel_ids is not None:
+        query = query.where(Schedule.channel_id.in_(channel_ids))
+    return list(session.scalars(query.order_by(Schedule.channel_id)))
+
+
+def channels_taken_part(session: Session, team_id: str, user_id: str) -> set[str]:
+    rows = session.scalars(select(Answer.channel_id).where(
+        Answer.team_id == team_id, Answer.user_id == user_id, Answer.channel_id.is_not(None)).distinct())
+    made = session.scalars(select(Schedule.channel_id).where(Schedule.team_id == team_id,
+                                                             Schedule.created_by == user_id))
+    return {c for c in rows if c} | set(made)
+
+
+# --- forget-me --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Erased:
+    answers: int
+    reactions: int
+    bot_posts: list[tuple[str, str]]  # (channel, ts) of the bot's posts of this person's shared answers
+
+
+def erase_person(session: Session, team_id: str, user_id: str) -> Erased:
+    bot_posts = [(c, ts) for c, ts in session.execute(select(Answer.channel_id, Answer.message_ts).where(
+        Answer.team_id == team_id, Answer.user_id == user_id, Answer.source == "modal",
+        Answer.message_ts.is_not(None), Answer.channel_id.is_not(None)))]
+    given = session.execute(select(Reaction.answer_id, Reaction.is_self).where(
+        Reaction.team_id == team_id, Reaction.user_id == user_id)).all()
+    for answer_id, is_self in given:
+        if not is_self:
+            _bump(session, team_id, answer_id, -1)
+    reactions = session.execute(delete(Reaction).where(Reaction.team_id == team_id, Reaction.user_id == user_id)
+                                ).rowcount
+    mine = select(Answer.id).where(Answer.team_id == team_id, Answer.user_id == user_id)
+    reactions += session.execute(delete(Reaction).where(Reaction.team_id == team_id,
+                                                        Reaction.answer_id.in_(mine))).rowcount
+    answers = session.execute(delete(Answer).where(Answer.team_id == team_id, Answer.user_id == user_id)).rowcount
+    session.execute(delete(SeenQuestion).where(SeenQuestion.team_id == team_id,
+                                               SeenQuestion.scope == f"user:{user_id}"))
+    session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+    return Erased(answers=answers, reactions=reactions, bot_posts=bot_posts)
