@@ -23,9 +23,14 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from coachbot.standin import StandInSlack
+from coachbot.standin.driver import SlackDriver
+from coachbot.standin.render import render_blocks, render_view
 from coachbot.standin.requests import (
+    app_home_opened,
     block_actions,
     event_callback,
+    reaction_added,
+    reaction_removed,
     slash_command,
     url_verification,
     view_submission,
@@ -678,3 +683,450 @@ def test_bolt_app_round_trip(slack: StandInSlack) -> None:
     assert sender.send(*event_callback(event=event, team_id="T0STANDIN", event_id="Ev1", event_time=1)).status == 200
     assert [m.text for m in slack.replies("C1", said.ts)] == ["hello!"]
     assert sender.send(*command, sign=False).status == 401
+
+
+# Channel membership
+
+
+def test_channel_members_from_set_up_joins_and_posts(client: WebClient, slack: StandInSlack) -> None:
+    team = slack.add_channel("C0TEAM", "team", members=["U0ALICE", "U0BOB"])
+    assert team.members == {"U0ALICE", "U0BOB"} and team.is_member
+    slack.join("C0TEAM", "U0CAROL")
+    assert slack.leave("C0TEAM", "U0ALICE").members == {"U0BOB", "U0CAROL"}
+    assert slack.leave("C0TEAM", "U0ALICE").members == {"U0BOB", "U0CAROL"}
+    assert slack.join("#team", "U0BOB").members == {"U0BOB", "U0CAROL"}
+
+    client.chat_postMessage(channel="C0AUTO", text="bot only")
+    channel = slack.channel("C0AUTO")
+    assert channel is not None and channel.members == frozenset()
+    slack.post_as_user("C0AUTO", "U0DAVE", "hello")
+    slack.post_as_user("C0AUTO", "U0DAVE", "again")
+    channel = slack.channel("C0AUTO")
+    assert channel is not None and channel.members == {"U0DAVE"}
+    assert slack.channel("C0NEVER") is None
+
+
+def test_the_bots_membership_is_is_member_and_dms_are_fixed(client: WebClient, slack: StandInSlack) -> None:
+    slack.add_channel("C0OUT", "outside", is_member=False, members=["U0ALICE"])
+    assert slack.join("C0OUT", "U0BOT").is_member and slack.join("C0OUT", "U0BOT").members == {"U0ALICE"}
+    client.chat_postMessage(channel="C0OUT", text="in now")
+    assert not slack.leave("C0OUT", "U0BOT").is_member
+    assert api_error(client.chat_postMessage, channel="C0OUT", text="x").response["error"] == "not_in_channel"
+    with pytest.raises(ValueError, match="is_member"):
+        slack.add_channel("C0BAD", members=["U0BOT"])
+    with pytest.raises(TypeError):
+        slack.add_channel("C0BAD", members="U0ALICE")
+    dm = slack.dm_channel("U0ALICE")
+    assert slack.channel("U0ALICE") == slack.channel(dm)
+    dm_channel = slack.channel(dm)
+    assert dm_channel is not None and dm_channel.members == {"U0ALICE"}
+    with pytest.raises(ValueError, match="DM"):
+        slack.join(dm, "U0BOB")
+    slack.post_as_user(dm, "U0ALICE", "hi bot")
+    dm_channel = slack.channel(dm)
+    assert dm_channel is not None and dm_channel.members == {"U0ALICE"}
+
+
+def test_joining_an_unknown_channel_without_auto_channels() -> None:
+    with StandInSlack(auto_channels=False) as strict, pytest.raises(ValueError, match="channel_not_found"):
+        strict.join("C0NOPE", "U0ALICE")
+
+
+# users.conversations
+
+
+def _listed(answer: Any) -> list[str]:
+    return [channel["id"] for channel in answer["channels"]]
+
+
+@pytest.fixture
+def memberships(slack: StandInSlack) -> str:
+    """Channels around U0ALICE; returns the id of her DM with the bot."""
+    slack.add_channel("C0PUB", "public", members=["U0ALICE", "U0BOB"])
+    slack.add_channel("C0PRIV", "secret", is_private=True, members=["U0ALICE"])
+    slack.add_channel("C0HIDDEN", "hidden", is_private=True, is_member=False, members=["U0ALICE"])
+    slack.add_channel("C0OUT", "outside", is_member=False, members=["U0ALICE"])
+    slack.add_channel("C0OLD", "old", is_archived=True, members=["U0ALICE"])
+    slack.add_channel("C0BOBS", "bobs", members=["U0BOB"])
+    return slack.dm_channel("U0ALICE")
+
+
+def test_users_conversations_for_the_bot(client: WebClient, slack: StandInSlack, memberships: str) -> None:
+    assert _listed(client.users_conversations()) == ["C0PUB", "C0OLD", "C0BOBS"]
+    every = client.users_conversations(types="public_channel,private_channel,mpim,im", exclude_archived=True)
+    assert _listed(every) == ["C0PUB", "C0PRIV", "C0BOBS", memberships]
+    assert _listed(client.users_conversations(user="U0BOT", types="im")) == [memberships]
+    assert every["response_metadata"] == {"next_cursor": ""}
+
+
+def test_users_conversations_for_a_person(client: WebClient, slack: StandInSlack, memberships: str) -> None:
+    answer = client.users_conversations(user="U0ALICE", types=["public_channel", "private_channel", "im"])
+    assert _listed(answer) == ["C0PUB", "C0PRIV", "C0OUT", "C0OLD", memberships]
+    public = answer["channels"][0]
+    assert {key: public[key] for key in ("id", "name", "is_channel", "is_group", "is_private", "is_archived")} == {
+        "id": "C0PUB",
+        "name": "public",
+        "is_channel": True,
+        "is_group": False,
+        "is_private": False,
+        "is_archived": False,
+    }
+    assert answer["channels"][1]["is_private"] and answer["channels"][3]["is_archived"]
+    assert answer["channels"][4]["is_im"] and answer["channels"][4]["user"] == "U0ALICE"
+    assert _listed(client.users_conversations(user="U0ALICE", exclude_archived="true")) == ["C0PUB", "C0OUT"]
+    assert _listed(client.users_conversations(user="U0ALICE", types="mpim")) == []
+    assert _listed(client.users_conversations(user="U0CAROL", types="public_channel,im")) == []
+    slack.leave("C0PUB", "U0ALICE")
+    slack.post_as_user("C0BOBS", "U0ALICE", "hi bob")
+    assert _listed(client.users_conversations(user="U0ALICE")) == ["C0OUT", "C0OLD", "C0BOBS"]
+    assert [c.params.get("user") for c in slack.calls_to("users.conversations")][-1] == "U0ALICE"
+
+
+def test_users_conversations_pages(client: WebClient, slack: StandInSlack) -> None:
+    for number in range(5):
+        slack.add_channel(f"C0P{number}", members=["U0ALICE"])
+    first = client.users_conversations(user="U0ALICE", limit=2)
+    assert _listed(first) == ["C0P0", "C0P1"] and first["response_metadata"]["next_cursor"]
+    second = client.users_conversations(user="U0ALICE", limit=2, cursor=first["response_metadata"]["next_cursor"])
+    assert _listed(second) == ["C0P2", "C0P3"]
+    last = client.users_conversations(user="U0ALICE", limit=2, cursor=second["response_metadata"]["next_cursor"])
+    assert _listed(last) == ["C0P4"] and last["response_metadata"]["next_cursor"] == ""
+    assert len(_listed(client.users_conversations(user="U0ALICE", limit=5000))) == 5
+    paged = [c.params.get("cursor") for c in slack.calls_to("users.conversations")]
+    assert paged[0] is None and paged[1] == first["response_metadata"]["next_cursor"]
+
+
+def test_users_conversations_errors(client: WebClient, slack: StandInSlack) -> None:
+    assert api_error(client.users_conversations, user="nobody").response["error"] == "user_not_found"
+    assert api_error(client.users_conversations, types="public_channel,dm").response["error"] == "invalid_types"
+    assert api_error(client.users_conversations, limit="lots").response["error"] == "invalid_limit"
+    assert api_error(client.users_conversations, cursor="!!not-a-cursor!!").response["error"] == "invalid_cursor"
+    assert [c.error for c in slack.calls_to("users.conversations")] == [
+        "user_not_found",
+        "invalid_types",
+        "invalid_limit",
+        "invalid_cursor",
+    ]
+    slack.fail("users.conversations", error="ratelimited", status=429, retry_after=2)
+    limited = api_error(client.users_conversations)
+    assert (limited.response.status_code, limited.response.headers["Retry-After"]) == (429, "2")
+    with StandInSlack(auto_users=False) as strict:
+        strict_client = WebClient(token=strict.bot_token, base_url=strict.api_url)
+        assert api_error(strict_client.users_conversations, user="U0NEW").response["error"] == "user_not_found"
+        assert strict_client.users_conversations()["channels"] == []
+
+
+# Reactions
+
+
+def test_reaction_store(client: WebClient, slack: StandInSlack) -> None:
+    ts = client.chat_postMessage(channel="C1", text="my answer")["ts"]
+    slack.add_reaction("C1", ts, "U0ALICE", "thumbsup")
+    slack.add_reaction("C1", ts, "U0BOB", ":thumbsup:")
+    message = slack.add_reaction("C1", ts, "U0BOB", "tada")
+    assert message.reactions == {"thumbsup": ["U0ALICE", "U0BOB"], "tada": ["U0BOB"]}
+    assert slack.reactions("C1", ts) == {"thumbsup": ["U0ALICE", "U0BOB"], "tada": ["U0BOB"]}
+    with pytest.raises(ValueError, match="already_reacted"):
+        slack.add_reaction("C1", ts, "U0ALICE", "thumbsup")
+    with pytest.raises(ValueError, match="message_not_found"):
+        slack.add_reaction("C1", "1.000001", "U0ALICE", "thumbsup")
+    with pytest.raises(ValueError, match="invalid_name"):
+        slack.add_reaction("C1", ts, "U0ALICE", "::")
+
+    history = client.conversations_history(channel="C1")["messages"][0]
+    assert history["reactions"] == [
+        {"name": "thumbsup", "users": ["U0ALICE", "U0BOB"], "count": 2},
+        {"name": "tada", "users": ["U0BOB"], "count": 1},
+    ]
+    client.chat_update(channel="C1", ts=ts, text="edited")
+    slack.remove_reaction("C1", ts, "U0BOB", "tada")
+    assert slack.reactions("C1", ts) == {"thumbsup": ["U0ALICE", "U0BOB"]}
+    with pytest.raises(ValueError, match="no_reaction"):
+        slack.remove_reaction("C1", ts, "U0BOB", "tada")
+    assert slack.reactions("C1", "9.000009") == {}
+    slack.reset()
+    assert slack.reactions("C1", ts) == {}
+
+
+def test_reactions_in_a_dm_by_user_id(slack: StandInSlack) -> None:
+    said = slack.post_as_user("U0ALICE", "U0ALICE", "hi")
+    slack.add_reaction("U0ALICE", said.ts, "U0ALICE", "wave")
+    assert slack.reactions(said.channel, said.ts) == {"wave": ["U0ALICE"]}
+
+
+# Event builders
+
+
+def test_reaction_event_builders() -> None:
+    added = reaction_added("U0BOB", "thumbsup", "C1", "1700000000.000100", "U0ALICE", "1700000005.000200")
+    assert added == {
+        "type": "reaction_added",
+        "user": "U0BOB",
+        "reaction": "thumbsup",
+        "item_user": "U0ALICE",
+        "item": {"type": "message", "channel": "C1", "ts": "1700000000.000100"},
+        "event_ts": "1700000005.000200",
+    }
+    removed = reaction_removed(user="U0BOB", reaction=":tada:", channel="C1", ts="1.000001", item_user="U0ALICE")
+    assert removed["type"] == "reaction_removed" and removed["reaction"] == "tada"
+    assert removed["item"] == {"type": "message", "channel": "C1", "ts": "1.000001"} and TS.match(removed["event_ts"])
+    assert "item_user" not in reaction_added("U0BOB", "x", "C1", "1.000001")
+    body, _ = event_callback(event=added, team_id="T0STANDIN", event_id="Ev7", event_time=1700000005)
+    envelope = json.loads(body)
+    assert envelope["event"] == added and envelope["event_id"] == "Ev7"
+
+
+def test_app_home_opened_builder() -> None:
+    bare = app_home_opened("U0ALICE", "D0ALICE")
+    assert set(bare) == {"type", "user", "channel", "tab", "event_ts"} and TS.match(bare["event_ts"])
+    picked = (bare["type"], bare["user"], bare["channel"], bare["tab"])
+    assert picked == ("app_home_opened", "U0ALICE", "D0ALICE", "home")
+    view = {"id": "V01", "type": "home", "blocks": []}
+    shown = app_home_opened("U0ALICE", "D0ALICE", tab="home", view=view, event_ts="1.000002")
+    assert shown["view"] == view and shown["view"] is not view and shown["event_ts"] == "1.000002"
+    assert app_home_opened("U0ALICE", "D0ALICE", "messages")["tab"] == "messages"
+
+
+# SlackDriver: reactions and App Home
+
+
+class RecordingApp:
+    """A minimal WSGI target: checks Slack's signature, keeps each event delivery, answers 200.
+
+    ``on_event`` runs inside the request, the way a Bolt listener would.
+    """
+
+    def __init__(self, on_event: Any = None) -> None:
+        self.deliveries: list[dict[str, Any]] = []
+        self.retry_nums: list[str | None] = []
+        self.on_event = on_event
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if not SignatureVerifier(SECRET).is_valid(body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE")):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+            return [b"invalid signature"]
+        envelope = json.loads(body)
+        self.deliveries.append(envelope)
+        self.retry_nums.append(environ.get("HTTP_X_SLACK_RETRY_NUM"))
+        if self.on_event is not None:
+            self.on_event(envelope["event"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [delivery["event"] for delivery in self.deliveries]
+
+
+def test_driver_react_and_unreact(client: WebClient, slack: StandInSlack) -> None:
+    app = RecordingApp()
+    driver = SlackDriver(slack, app, SECRET)
+    ts = client.chat_postMessage(channel="C1", text="my answer")["ts"]
+    message = slack.message("C1", ts)
+    assert message is not None
+
+    assert driver.react("U0BOB", message, ":thumbsup:").status == 200
+    driver.react("U0CAROL", driver.seen_message(message), "thumbsup")
+    driver.react("U0CAROL", "C1", "tada", ts=ts)
+    assert slack.reactions("C1", ts) == {"thumbsup": ["U0BOB", "U0CAROL"], "tada": ["U0CAROL"]}
+    assert driver.reactions(message) == slack.reactions("C1", ts)
+    first = app.events[0]
+    assert first == {
+        "type": "reaction_added",
+        "user": "U0BOB",
+        "reaction": "thumbsup",
+        "item_user": "U0BOT",
+        "item": {"type": "message", "channel": "C1", "ts": ts},
+        "event_ts": first["event_ts"],
+    }
+    assert app.deliveries[0]["type"] == "event_callback" and app.deliveries[0]["team_id"] == "T0STANDIN"
+    assert len({delivery["event_id"] for delivery in app.deliveries}) == 3
+
+    removed = driver.unreact("U0CAROL", message, "tada")
+    assert removed.status == 200 and app.events[-1]["type"] == "reaction_removed"
+    assert app.events[-1]["reaction"] == "tada" and app.events[-1]["item"]["ts"] == ts
+    assert slack.reactions("C1", ts) == {"thumbsup": ["U0BOB", "U0CAROL"]}
+
+
+def test_driver_react_refusals_send_nothing(client: WebClient, slack: StandInSlack) -> None:
+    app = RecordingApp()
+    driver = SlackDriver(slack, app, SECRET)
+    said = slack.post_as_user("C1", "U0ALICE", "answer")
+    driver.react("U0BOB", said, "fire")
+    with pytest.raises(ValueError, match="already_reacted"):
+        driver.react("U0BOB", said, "fire")
+    with pytest.raises(ValueError, match="no_reaction"):
+        driver.unreact("U0BOB", said, "tada")
+    with pytest.raises(ValueError, match="needs ts"):
+        driver.react("U0BOB", "C1", "fire")
+    client.chat_postEphemeral(channel="C1", user="U0BOB", text="only you")
+    with pytest.raises(ValueError, match="ephemerals"):
+        driver.react("U0BOB", driver.wait_ephemeral("U0BOB"), "fire")
+    assert len(app.deliveries) == 1 and app.events[0]["item_user"] == "U0ALICE"
+
+
+def test_driver_react_retry_resends_the_same_event_once_recorded(slack: StandInSlack) -> None:
+    app = RecordingApp()
+    driver = SlackDriver(slack, app, SECRET)
+    said = slack.post_as_user("C1", "U0ALICE", "answer")
+    driver.react("U0BOB", said, "fire", event_id="Ev0REACT")
+    driver.react("U0BOB", said, "fire", event_id="Ev0REACT", retry_num=1)
+    driver.unreact("U0BOB", said, "fire", event_id="Ev0UNREACT")
+    driver.unreact("U0BOB", said, "fire", event_id="Ev0UNREACT", retry_num=1)
+    assert [d["event_id"] for d in app.deliveries] == ["Ev0REACT", "Ev0REACT", "Ev0UNREACT", "Ev0UNREACT"]
+    assert app.retry_nums == [None, "1", None, "1"]
+    assert app.events[0] == app.events[1] and app.deliveries[0]["event_time"] == app.deliveries[1]["event_time"]
+    assert slack.reactions("C1", said.ts) == {}
+
+    driver.open_home("U0ALICE", event_id="Ev0OPEN")
+    WebClient(token=slack.bot_token, base_url=slack.api_url).views_publish(user_id="U0ALICE", view=HOME_VIEW)
+    driver.open_home("U0ALICE", event_id="Ev0OPEN", retry_num=2)
+    assert app.events[-1] == app.events[-2] and "view" not in app.events[-1] and app.retry_nums[-1] == "2"
+
+
+HOME_VIEW = {"type": "home", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Your practice"}}]}
+
+
+def test_driver_open_home_and_wait_home(client: WebClient, slack: StandInSlack) -> None:
+    def publish(event: dict[str, Any]) -> None:
+        if event["type"] == "app_home_opened":
+            client.views_publish(user_id=event["user"], view=HOME_VIEW)
+
+    app = RecordingApp(on_event=publish)
+    driver = SlackDriver(slack, app, SECRET)
+    assert slack.home_publishes("U0ALICE") == 0
+    assert driver.open_home("U0ALICE").status == 200
+    home = driver.wait_home("U0ALICE")
+    assert home.type == "home" and render_view(home.view) == "=== Home ===\n## Your practice"
+    opened = app.events[0]
+    assert (opened["type"], opened["user"], opened["tab"]) == ("app_home_opened", "U0ALICE", "home")
+    assert opened["channel"] == slack.dm_channel("U0ALICE") and "view" not in opened
+
+    driver.open_home("U0ALICE", event_id="Ev0HOME")
+    again = driver.wait_home("U0ALICE", count=2)
+    assert again.id == home.id and again.hash != home.hash and slack.home_publishes("U0ALICE") == 2
+    assert app.events[1]["view"]["id"] == home.id and app.deliveries[1]["event_id"] == "Ev0HOME"
+    driver.open_home("U0ALICE", tab="messages")
+    assert "view" not in app.events[2] and app.events[2]["tab"] == "messages"
+    assert driver.seen_view(again).view == again.view
+    slack.reset()
+    assert slack.home_publishes("U0ALICE") == 0 and slack.home("U0ALICE") is None
+
+
+def test_wait_home_times_out_when_nothing_is_published(slack: StandInSlack) -> None:
+    driver = SlackDriver(slack, RecordingApp(), SECRET)
+    driver.open_home("U0ALICE")
+    with pytest.raises(AssertionError, match="App Home"):
+        driver.wait_home("U0ALICE", timeout=0.1)
+
+
+# Rendering dashboards and leaderboards
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _button(text: str, action_id: str) -> dict[str, Any]:
+    return {"type": "button", "text": _plain(text), "action_id": action_id}
+
+
+def test_render_an_app_home_dashboard() -> None:
+    confirm = {
+        "title": _plain("Leave?"),
+        "text": _mrkdwn("You will stop getting questions."),
+        "confirm": _plain("Leave"),
+        "deny": _plain("Stay"),
+    }
+    home = {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": _plain("Your practice :fire:")},
+            {
+                "type": "section",
+                "text": _mrkdwn("*Streak:* 5 days"),
+                "fields": [_mrkdwn("*Answered*\n12"), _mrkdwn("*Reactions*\n30")],
+            },
+            {
+                "type": "section",
+                "text": _mrkdwn("Today's question &amp; more"),
+                "accessory": dict(_button("Answer", "a"), style="primary", value="q1"),
+            },
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "image", "image_url": "https://x.test/a.png", "alt_text": "alice"},
+                    _mrkdwn("asked by <@U1>"),
+                    _plain("3 min ago"),
+                ],
+            },
+            {"type": "divider"},
+            {
+                "type": "actions",
+                "elements": [
+                    dict(_button("Leave", "l"), style="danger", confirm=confirm),
+                    dict(_button("Docs", "d"), url="https://x.test/docs"),
+                    {"type": "workflow_button", "text": _plain("Run"), "action_id": "w"},
+                ],
+            },
+        ],
+    }
+    assert render_view(home, users={"U1": "alice"}) == (
+        "=== Home ===\n"
+        "## Your practice :fire:\n"
+        "*Streak:* 5 days\n"
+        "*Answered*: 12\n"
+        "*Reactions*: 30\n"
+        "Today's question & more  [ Answer ]\n"
+        "alice  asked by @alice  3 min ago\n"
+        "---\n"
+        "[ Leave ]  [ Docs ]  [ Run ]"
+    )
+
+
+def test_render_a_rich_text_leaderboard() -> None:
+    def row(*elements: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "rich_text_section", "elements": list(elements)}
+
+    leaderboard = {
+        "type": "rich_text",
+        "elements": [
+            row({"type": "text", "text": "Leaderboard", "style": {"bold": True}}),
+            {
+                "type": "rich_text_list",
+                "style": "ordered",
+                "elements": [
+                    row(
+                        {"type": "user", "user_id": "U1"},
+                        {"type": "text", "text": " 12 "},
+                        {"type": "emoji", "name": "trophy"},
+                    ),
+                    row({"type": "user", "user_id": "U2"}, {"type": "text", "text": " 9"}),
+                ],
+            },
+            {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": "week 48\nteam total 21"}]},
+            row(
+                {"type": "text", "text": "Updated "},
+                {"type": "date", "timestamp": 1700000000, "format": "{date_short}", "fallback": "Nov 14, 2023"},
+                {"type": "text", "text": " in "},
+                {"type": "color", "value": "#36a64f"},
+            ),
+        ],
+    }
+    fields = {"type": "section", "fields": [_mrkdwn("*1.* <@U1>\n12"), _mrkdwn("*2.* <@U2|bob>\n9")]}
+    assert render_blocks([leaderboard, fields], users={"U1": "alice"}) == (
+        "Leaderboard\n"
+        "1. @alice 12 :trophy:\n"
+        "2. @U2 9\n"
+        "week 48\n"
+        "team total 21\n"
+        "Updated Nov 14, 2023 in #36a64f\n"
+        "*1.* @alice: 12\n"
+        "*2.* @bob: 9"
+    )

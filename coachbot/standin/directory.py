@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,10 +40,13 @@ class Directory:
         is_private: bool = False,
         is_archived: bool = False,
         is_member: bool = True,
+        members: Iterable[str] = (),
     ) -> Channel:
-        """Create (or replace) a channel and return it."""
+        """Create (or replace) a channel and return it; ``members`` are the people in it."""
         if not channel_id:
             raise ValueError("a channel needs an id")
+        if isinstance(members, str):
+            raise TypeError("members must be an iterable of user ids, not one string")
         channel = Channel(
             id=channel_id,
             name=name or channel_id.lower(),
@@ -51,6 +54,7 @@ class Directory:
             is_archived=is_archived,
             is_member=is_member,
             created=int(self._wall_clock()),
+            members=frozenset(members),
         )
         self._channels[channel_id] = channel
         return channel
@@ -62,7 +66,12 @@ class Directory:
                 raise ValueError("a DM needs a user or an id")
             channel_id = "D" + user_id[1:]
         channel = Channel(
-            id=channel_id, name=channel_id.lower(), is_im=True, user=user_id, created=int(self._wall_clock())
+            id=channel_id,
+            name=channel_id.lower(),
+            is_im=True,
+            user=user_id,
+            created=int(self._wall_clock()),
+            members=frozenset({user_id}) if user_id is not None else frozenset(),
         )
         self._channels[channel_id] = channel
         if user_id is not None:
@@ -84,6 +93,43 @@ class Directory:
     def archive(self, channel_id: str) -> Channel:
         """Mark a channel archived; raises ``KeyError`` for an unknown channel."""
         return self.update(replace(self._channels[channel_id], is_archived=True))
+
+    def join(self, channel_id: str, user_id: str) -> Channel:
+        """Add a person to a channel's members; raises ``KeyError`` for an unknown channel.
+
+        A DM's members are fixed (``ValueError``).
+        """
+        channel = self._channels[channel_id]
+        if user_id in channel.members:
+            return channel
+        if channel.is_im:
+            raise ValueError(f"{channel_id} is a DM: its members are fixed")
+        return self.update(replace(channel, members=channel.members | {user_id}))
+
+    def leave(self, channel_id: str, user_id: str) -> Channel:
+        """Remove a person from a channel's members (no-op if absent); ``KeyError``/``ValueError`` as :meth:`join`."""
+        channel = self._channels[channel_id]
+        if user_id not in channel.members:
+            return channel
+        if channel.is_im:
+            raise ValueError(f"{channel_id} is a DM: its members are fixed")
+        return self.update(replace(channel, members=channel.members - {user_id}))
+
+    def conversations_of(self, user_id: str, *, bot_user_id: str) -> list[Channel]:
+        """The conversations ``user_id`` is in, as the bot can see them, oldest first.
+
+        For the bot: channels with ``is_member`` and every DM. For a person:
+        channels listing them in ``members`` (private ones only when the bot
+        is in them too, as a bot token sees no others) and their DM with
+        the bot.
+        """
+        if user_id == bot_user_id:
+            return [c for c in self._channels.values() if c.is_im or c.is_member]
+        return [
+            c
+            for c in self._channels.values()
+            if (c.user == user_id if c.is_im else user_id in c.members and (c.is_member or not c.is_private))
+        ]
 
     def get(self, channel_id: str) -> Channel | None:
         """The channel with this id, without creating it."""

@@ -32,6 +32,7 @@ class ViewStore:
         self._modals: dict[str, list[str]] = {}
         self._stacks: dict[str, list[str]] = {}
         self._homes: dict[str, str] = {}
+        self._publishes: dict[str, int] = {}
 
     def open(self, user_id: str, view: JsonDict) -> View:
         """Show a new modal, replacing the user's modal stack."""
@@ -77,7 +78,9 @@ class ViewStore:
             raise ApiError("hash_conflict")
         if view_id is None:
             view_id = self._homes[user_id] = self._new_id()
-        return self._store(user_id, view_id, view, root=view_id, previous=None)
+        published = self._store(user_id, view_id, view, root=view_id, previous=None)
+        self._publishes[user_id] = self._publishes.get(user_id, 0) + 1
+        return published
 
     def modals(self, user_id: str) -> list[View]:
         """The current state of each modal shown to the user, in opening order."""
@@ -88,12 +91,17 @@ class ViewStore:
         view_id = self._homes.get(user_id)
         return self._views[view_id] if view_id else None
 
+    def home_publishes(self, user_id: str) -> int:
+        """How many times views.publish set the user's App Home."""
+        return self._publishes.get(user_id, 0)
+
     def clear(self) -> None:
-        """Forget every view."""
+        """Forget every view and publish count."""
         self._views.clear()
         self._modals.clear()
         self._stacks.clear()
         self._homes.clear()
+        self._publishes.clear()
 
     def _new_id(self) -> str:
         self._seq += 1

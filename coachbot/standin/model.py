@@ -37,6 +37,8 @@ class Message:
     ``thread_ts`` is ``None`` for a top-level message (also when it has
     replies) and the parent's ``ts`` for a reply. ``user`` is the bot user id
     for the bot's own posts. ``bot_id`` is set for the bot's posts only.
+    ``reactions`` maps each emoji name (no colons) to the users who reacted
+    with it, in the order they did.
     """
 
     channel: str
@@ -49,6 +51,7 @@ class Message:
     reply_broadcast: bool = False
     bot_id: str | None = None
     edited_ts: str | None = None
+    reactions: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def is_reply(self) -> bool:
@@ -114,7 +117,11 @@ class View:
 
 @dataclass(frozen=True)
 class Channel:
-    """A conversation: public or private channel, or a DM with the bot (``is_im``)."""
+    """A conversation: public or private channel, or a DM with the bot (``is_im``).
+
+    ``is_member`` says whether the bot is in the channel; ``members`` holds
+    the people in it (never the bot). A DM's ``members`` is its ``user``.
+    """
 
     id: str
     name: str
@@ -124,6 +131,7 @@ class Channel:
     is_im: bool = False
     user: str | None = None
     created: int = 0
+    members: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ _RENDERERS: dict[str, Callable[[Block, Users], list[str]]] = {
 
 def _element(element: Mapping[str, Any], users: Users) -> list[str]:
     kind = str(element.get("type", ""))
-    if kind == "button":
+    if kind in {"button", "workflow_button"}:
         return [_button(_text(element.get("text"), users))]
     if kind == "overflow":
         options = ", ".join(_text(o.get("text"), users) for o in element.get("options") or [])
@@ -266,6 +266,10 @@ def _rich_inline(element: Mapping[str, Any], users: Users) -> str:
             parts.append(f"@{item.get('range', 'here')}")
         elif kind == "emoji":
             parts.append(f":{item.get('name', '')}:")
+        elif kind == "date":
+            parts.append(str(item.get("fallback") or item.get("timestamp", "")))
+        elif kind == "color":
+            parts.append(str(item.get("value", "")))
         elif kind in {"rich_text_section", "rich_text_preformatted", "rich_text_quote"}:
             parts.append(_rich_inline(item, users))
     return "".join(parts)

@@ -3,7 +3,10 @@
 Each builder returns ``(body, content_type)``, ready for
 :class:`~coachbot.standin.sender.SlackSender` (which signs them). Slash
 commands are form-encoded fields; interactions are a form body with one
-``payload`` field holding JSON; Events API callbacks are JSON. Shapes follow
+``payload`` field holding JSON; Events API callbacks are JSON. The event
+builders (:func:`reaction_added`, :func:`reaction_removed`,
+:func:`app_home_opened`) return just the ``event`` dict, for
+:func:`event_callback` to wrap. Shapes follow
 https://api.slack.com/interactivity/handling and
 https://api.slack.com/apis/events-api.
 """
@@ -182,9 +185,78 @@ def event_callback(
     return _json(envelope)
 
 
+def reaction_added(
+    user: str,
+    reaction: str,
+    channel: str,
+    ts: str,
+    item_user: str | None = None,
+    event_ts: str | None = None,
+) -> JsonDict:
+    """The ``event`` of a reaction_added delivery (wrap it with :func:`event_callback`).
+
+    ``user`` reacted with ``reaction`` (an emoji name, no colons) to the
+    message ``ts`` in ``channel``, written by ``item_user`` (left out when
+    ``None``). ``event_ts`` defaults to now.
+    """
+    return _reaction_event("reaction_added", user, reaction, channel, ts, item_user, event_ts)
+
+
+def reaction_removed(
+    user: str,
+    reaction: str,
+    channel: str,
+    ts: str,
+    item_user: str | None = None,
+    event_ts: str | None = None,
+) -> JsonDict:
+    """The ``event`` of a reaction_removed delivery; same shape as :func:`reaction_added`."""
+    return _reaction_event("reaction_removed", user, reaction, channel, ts, item_user, event_ts)
+
+
+def app_home_opened(
+    user: str,
+    channel: str,
+    tab: str = "home",
+    view: JsonDict | None = None,
+    event_ts: str | None = None,
+) -> JsonDict:
+    """The ``event`` of an app_home_opened delivery: ``user`` opened the app's ``tab``.
+
+    ``channel`` is the user's DM with the app. ``view`` is the App Home
+    view currently published for the user; Slack leaves it out when there
+    is none (or for the messages tab).
+    """
+    event: JsonDict = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel,
+        "tab": tab,
+        "event_ts": event_ts or _now_ts(),
+    }
+    if view is not None:
+        event["view"] = copy.deepcopy(view)
+    return event
+
+
 def url_verification(challenge: str) -> tuple[bytes, str]:
     """The handshake Slack sends when the events Request URL is configured."""
     return _json({"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"})
+
+
+def _reaction_event(
+    kind: str, user: str, reaction: str, channel: str, ts: str, item_user: str | None, event_ts: str | None
+) -> JsonDict:
+    event: JsonDict = {"type": kind, "user": user, "reaction": reaction.strip(":")}
+    if item_user is not None:
+        event["item_user"] = item_user
+    event["item"] = {"type": "message", "channel": channel, "ts": ts}
+    event["event_ts"] = event_ts or _now_ts()
+    return event
+
+
+def _now_ts() -> str:
+    return f"{time.time():.6f}"
 
 
 def _user(user_id: str, team_id: str, user_name: str) -> JsonDict:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import parse_qsl
@@ -138,12 +139,54 @@ class StandInSlack:
         is_private: bool = False,
         is_archived: bool = False,
         is_member: bool = True,
+        members: Iterable[str] = (),
     ) -> Channel:
-        """Create (or replace) a channel; ``name`` defaults to the lower-cased id."""
+        """Create (or replace) a channel; ``name`` defaults to the lower-cased id.
+
+        ``is_member`` says whether the bot is in it; ``members`` are the
+        people in it (user ids; the bot's own id is refused, use ``is_member``).
+        """
+        people = frozenset(members) if not isinstance(members, str) else None
+        if people is None:
+            raise TypeError("members must be an iterable of user ids, not one string")
+        if self.bot_user_id in people:
+            raise ValueError("the bot's membership is is_member=, not members=")
         with self._lock:
-            return self._ws.directory.add_channel(
-                channel_id, name, is_private=is_private, is_archived=is_archived, is_member=is_member
+            channel = self._ws.directory.add_channel(
+                channel_id, name, is_private=is_private, is_archived=is_archived, is_member=is_member, members=people
             )
+        self._bump()
+        return channel
+
+    def join(self, channel_id: str, user_id: str) -> Channel:
+        """Put a person in a channel (no-op if there); the bot's id sets ``is_member`` instead.
+
+        ``ValueError`` for an unknown channel or a DM (whose members are fixed).
+        """
+        with self._lock:
+            channel = self._membership_target(channel_id)
+            if user_id == self.bot_user_id:
+                channel = self._ws.directory.update(replace(channel, is_member=True))
+            else:
+                channel = self._ws.directory.join(channel.id, user_id)
+        self._bump()
+        return channel
+
+    def leave(self, channel_id: str, user_id: str) -> Channel:
+        """Take a person out of a channel (no-op if absent); the bot's id clears ``is_member``."""
+        with self._lock:
+            channel = self._membership_target(channel_id)
+            if user_id == self.bot_user_id:
+                channel = self._ws.directory.update(replace(channel, is_member=False))
+            else:
+                channel = self._ws.directory.leave(channel.id, user_id)
+        self._bump()
+        return channel
+
+    def channel(self, channel_id: str) -> Channel | None:
+        """A channel (or DM) as it is now, without creating it; a user id means the DM with them."""
+        with self._lock:
+            return self._ws.directory.get(self._channel_id(channel_id))
 
     def remove_channel(self, channel_id: str) -> None:
         """Delete a channel and its messages (later calls naming it get ``channel_not_found``)."""
@@ -179,9 +222,39 @@ class StandInSlack:
             return self._resolve_for_setup(user_id).id
 
     def post_as_user(self, channel: str, user_id: str, text: str, thread_ts: str | None = None) -> Message:
-        """Store a message from a person, as if typed in Slack; sends no event (the caller does)."""
+        """Store a message from a person, as if typed in Slack; sends no event (the caller does).
+
+        The poster becomes one of the channel's ``members`` (DMs excepted).
+        """
         with self._lock:
-            message = self._ws.post(self._resolve_for_setup(channel), user=user_id, text=text, thread_ts=thread_ts)
+            target = self._resolve_for_setup(channel)
+            if not target.is_im and user_id != self.bot_user_id:
+                target = self._ws.directory.join(target.id, user_id)
+            message = self._ws.post(target, user=user_id, text=text, thread_ts=thread_ts)
+        self._bump()
+        return message
+
+    def add_reaction(self, channel: str, ts: str, user_id: str, emoji: str) -> Message:
+        """Record a person's emoji reaction on a message (``":tada:"`` or ``"tada"``); sends no event.
+
+        Returns the message as it is now. ``ValueError`` (``message_not_found``,
+        ``invalid_name``, ``already_reacted``) as reactions.add would fail.
+        """
+        with self._lock:
+            try:
+                message = self._ws.add_reaction(self._channel_id(channel), ts, user_id, emoji)
+            except ApiError as error:
+                raise ValueError(f"{error.error}: {emoji!r} on {channel} {ts} by {user_id}") from error
+        self._bump()
+        return message
+
+    def remove_reaction(self, channel: str, ts: str, user_id: str, emoji: str) -> Message:
+        """Take back a person's reaction; ``ValueError`` (``message_not_found``, ``no_reaction``...)."""
+        with self._lock:
+            try:
+                message = self._ws.remove_reaction(self._channel_id(channel), ts, user_id, emoji)
+            except ApiError as error:
+                raise ValueError(f"{error.error}: {emoji!r} on {channel} {ts} by {user_id}") from error
         self._bump()
         return message
 
@@ -296,6 +369,19 @@ class StandInSlack:
         with self._lock:
             return self._ws.views.home(user_id)
 
+    def home_publishes(self, user_id: str) -> int:
+        """How many times views.publish has set the user's App Home (since start or :meth:`reset`)."""
+        with self._lock:
+            return self._ws.views.home_publishes(user_id)
+
+    def reactions(self, channel: str, ts: str) -> dict[str, list[str]]:
+        """``{emoji: [user ids]}`` on a message, in reaction order; ``{}`` if none or no such message."""
+        with self._lock:
+            message = self._ws.messages.get(self._channel_id(channel), ts)
+            if message is None:
+                return {}
+            return {name: list(users) for name, users in message.reactions.items()}
+
     def response_posts(self, url: str | None = None) -> list[ResponsePost]:
         """Every POST to a response_url (to ``url`` only, if given), oldest first."""
         with self._lock:
@@ -330,9 +416,9 @@ class StandInSlack:
                     self._changed.wait(min(remaining, 0.05))
 
     def reset(self) -> None:
-        """Forget calls, messages, ephemerals, views, response posts, faults and rate-limit state.
+        """Forget calls, messages and reactions, ephemerals, views, response posts, faults, rate-limit state.
 
-        Channels, users, issued response_urls and configured limits stay.
+        Channels (with their members), users, issued response_urls and configured limits stay.
         """
         with self._lock:
             self._calls.clear()
@@ -434,6 +520,14 @@ class StandInSlack:
         if self._ws.directory.get(ref) is None and ref[:1] in {"U", "W"}:
             return self._ws.directory.dm_for(ref) or ref
         return ref
+
+    def _membership_target(self, ref: str) -> Channel:
+        channel = self._ws.directory.get(ref)
+        if channel is None:
+            channel = self._resolve_for_setup(ref)
+        if channel.is_im:
+            raise ValueError(f"{channel.id} is a DM: its members are fixed")
+        return channel
 
     def _resolve_for_setup(self, ref: str) -> Channel:
         try:

@@ -149,6 +149,10 @@ def message_json(
         shape["reply_users_count"] = len(thread.reply_users)
         shape["reply_users"] = list(thread.reply_users)
         shape["latest_reply"] = thread.latest_reply
+    if message.reactions:
+        shape["reactions"] = [
+            {"name": name, "users": list(users), "count": len(users)} for name, users in message.reactions.items()
+        ]
     if include_metadata and message.metadata is not None:
         shape["metadata"] = message.metadata
     return shape

@@ -13,11 +13,14 @@ from dataclasses import replace
 from typing import Any
 
 from coachbot.standin.errors import ApiError
-from coachbot.standin.model import JsonDict, Message
+from coachbot.standin.model import Channel, JsonDict, Message
 from coachbot.standin.params import truthy
 from coachbot.standin.shapes import channel_json, user_json
 from coachbot.standin.timestamps import permalink_id
 from coachbot.standin.workspace import Workspace
+
+#: The conversation types users.conversations (and conversations.list) know.
+CONVERSATION_TYPES = frozenset({"public_channel", "private_channel", "mpim", "im"})
 
 #: Host of the permalinks the stand-in hands out (``.invalid`` never resolves).
 PERMALINK_HOST = "https://standin.slack.invalid"
@@ -62,6 +65,23 @@ def _metadata_arg(params: JsonDict) -> JsonDict | None:
     return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
 
+def _types_arg(params: JsonDict) -> frozenset[str]:
+    raw = params.get("types")
+    names = raw if isinstance(raw, list) else str(raw or "").split(",")
+    types = frozenset(str(name).strip() for name in names if str(name).strip())
+    if not types:
+        return frozenset({"public_channel"})
+    if not types <= CONVERSATION_TYPES:
+        raise ApiError("invalid_types")
+    return types
+
+
+def _conversation_type(channel: Channel) -> str:
+    if channel.is_im:
+        return "im"
+    return "private_channel" if channel.is_private else "public_channel"
+
+
 def _ts_key(ts: str) -> tuple[int, int]:
     seconds, _, micros = ts.partition(".")
     try:
@@ -70,13 +90,13 @@ def _ts_key(ts: str) -> tuple[int, int]:
         raise ApiError("invalid_ts_latest") from error
 
 
-def _page(items: list[Any], params: JsonDict, default_limit: int) -> tuple[list[Any], str]:
+def _page(items: list[Any], params: JsonDict, default_limit: int, max_limit: int = 999) -> tuple[list[Any], str]:
     """One page of ``items`` per ``limit``/``cursor``, and the next cursor ('' at the end)."""
     try:
         limit = int(params.get("limit") or default_limit)
     except ValueError as error:
         raise ApiError("invalid_limit") from error
-    limit = max(1, min(limit, 999))
+    limit = max(1, min(limit, max_limit))
     start = 0
     cursor = _text_arg(params, "cursor")
     if cursor:
@@ -108,6 +128,7 @@ class WebApi:
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
             "users.info": self.users_info,
+            "users.conversations": self.users_conversations,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -298,6 +319,27 @@ class WebApi:
         """users.info: a user's profile and time zone."""
         user = self._ws.directory.user(_required(params, "user", "user_not_found"))
         return {"user": user_json(user, self._ws.team_id, include_locale=truthy(params.get("include_locale", False)))}
+
+    def users_conversations(self, params: JsonDict) -> JsonDict:
+        """users.conversations: the conversations a user (default: the token's, the bot) is in, paginated.
+
+        ``types`` is a comma list of public_channel, private_channel, mpim
+        and im (default public_channel); the stand-in has no mpims.
+        """
+        directory = self._ws.directory
+        user = directory.user(_text_arg(params, "user") or self._ws.bot_user_id)
+        types = _types_arg(params)
+        exclude_archived = truthy(params.get("exclude_archived", False))
+        channels = [
+            channel
+            for channel in directory.conversations_of(user.id, bot_user_id=self._ws.bot_user_id)
+            if _conversation_type(channel) in types and not (exclude_archived and channel.is_archived)
+        ]
+        page, next_cursor = _page(channels, params, default_limit=100, max_limit=1000)
+        return {
+            "channels": [channel_json(channel, self._ws.team_id) for channel in page],
+            "response_metadata": {"next_cursor": next_cursor},
+        }
 
     # views
 

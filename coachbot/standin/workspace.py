@@ -123,6 +123,33 @@ class Workspace:
         self.messages.delete(channel_id, ts)
         return message
 
+    def add_reaction(self, channel_id: str, ts: str, user: str, emoji: str) -> Message:
+        """Record ``user`` reacting to a message with ``emoji`` (a name, colons optional).
+
+        Raises :class:`ApiError` ``message_not_found``, ``invalid_name`` or
+        ``already_reacted``, as reactions.add does.
+        """
+        message = self.find(channel_id, ts)
+        name = _emoji_name(emoji)
+        users = message.reactions.get(name, [])
+        if user in users:
+            raise ApiError("already_reacted")
+        reactions = {key: list(value) for key, value in message.reactions.items()}
+        reactions[name] = [*users, user]
+        return self.messages.put(replace(message, reactions=reactions))
+
+    def remove_reaction(self, channel_id: str, ts: str, user: str, emoji: str) -> Message:
+        """Take back ``user``'s ``emoji`` reaction; ``message_not_found``, ``invalid_name`` or ``no_reaction``."""
+        message = self.find(channel_id, ts)
+        name = _emoji_name(emoji)
+        if user not in message.reactions.get(name, []):
+            raise ApiError("no_reaction")
+        reactions = {key: list(value) for key, value in message.reactions.items()}
+        reactions[name] = [someone for someone in reactions[name] if someone != user]
+        if not reactions[name]:
+            del reactions[name]
+        return self.messages.put(replace(message, reactions=reactions))
+
     def post_ephemeral(
         self,
         *,
@@ -166,3 +193,15 @@ class Workspace:
         self.ephemerals.clear()
         self.views.clear()
         self.triggers.clear()
+
+
+def emoji_name(emoji: str) -> str:
+    """An emoji name as Slack stores it: ``":thumbsup:"`` -> ``"thumbsup"``."""
+    return emoji.strip().strip(":")
+
+
+def _emoji_name(emoji: str) -> str:
+    name = emoji_name(emoji)
+    if not name or any(character.isspace() for character in name):
+        raise ApiError("invalid_name")
+    return name
