@@ -13,12 +13,11 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from coachbot import blocks
 from coachbot.bank import QuestionBank, load_bank
 from coachbot.clock import Clock, SystemClock
 from coachbot.config import Config
-from coachbot.errors import CoachbotError, InvalidInputError, NotFoundError, StorageUnavailableError
 from coachbot.handlers import register
+from coachbot.handlers.errors import on_error
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
 from coachbot.services.digest import DigestService
@@ -32,13 +31,6 @@ from coachbot.storage.db import Database
 from coachbot.web import WebApp
 
 log = logging.getLogger("coachbot")
-
-FRIENDLY = {
-    StorageUnavailableError: "I can't reach my database right now. Nothing you typed was lost; try again in a minute.",
-    NotFoundError: "That question is no longer in the bank. Ask for a new one with `/prep`.",
-}
-FALLBACK = "Something went wrong on my side. Please try again; if it keeps happening, tell your Slack admin."
-
 
 def web_client(config: Config) -> WebClient:
     client = WebClient(token=config.bot_token, base_url=config.slack_api_url, timeout=10)
@@ -108,21 +100,6 @@ def build_bolt_app(
     app.error(on_error)
     register(app)
     return app
-
-
-def on_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:
-    """The last word for anything a listener did not handle: a friendly reply, never silence."""
-    kind = type(body.get("event") or {}).__name__ if body else ""
-    if isinstance(error, CoachbotError):
-        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
-    else:
-        log.error("unhandled error in a listener", exc_info=error)
-    text = str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
-    if respond is not None and (body.get("response_url") or body.get("response_urls")):
-        try:
-            respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
-        except Exception:  # respond itself failing must not hide the original error
-            log.warning("could not deliver the error message to the person")
 
 
 def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:

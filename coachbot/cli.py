@@ -114,7 +114,7 @@ def prompts() -> None:
 @click.option("--now", "now_text", default=None, metavar="ISO-8601",
               help="The instant to act at, with its offset, e.g. 2026-11-25T08:30:00+00:00 (default: now).")
 def prompts_send_due(now_text: str | None) -> None:
-    """Post every prompt due at that instant that was not posted yet, then exit."""
+    """Post every daily prompt and weekly digest due at that instant that was not posted yet, then exit."""
     from datetime import datetime
 
     from coachbot.scheduler import tick
@@ -215,3 +215,9 @@ def questions_check(path: Path | None) -> None:
         for category, n in in_track:
             click.echo(f"  {category.slug}: {n}")
     click.echo(f"total: {len(found)} questions, {len(counts)} categories")
+
+
+# Defined in its own module (it imports this one's helpers), registered here.
+from coachbot.cli_export import export  # noqa: E402
+
+main.add_command(export)

@@ -79,7 +79,7 @@ Command = Union[Help, Ask, ListCategories, Compare, Stats, History, Leaderboard,
 _SPACE = re.compile(r"[\s_]+")
 # Slack markup (<@U1>, <#C1|x>, <!here>, <http://...|x>) is never a command word.
 _MARKUP = re.compile(r"<[^<>]*>")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^<>]*)?>")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>")
 
 
 def normalize(text: str) -> str:

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from coachbot import blocks
 from coachbot.handlers import payloads
+from coachbot.handlers.errors import replying
 from coachbot.handlers.posting import post_or_explain
 from coachbot.services.practice import MODAL_MAX_CHARS
 from coachbot.services import Services
@@ -21,8 +22,13 @@ def register(app: App) -> None:
     app.action(blocks.ACTION_SHARE)(share_question)
 
 
-def open_answer(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
+def open_answer(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ack()
+    with replying(body, respond):
+        _open_answer(body, client, services)
+
+
+def _open_answer(body: dict[str, Any], client: WebClient, services: Services) -> None:
     question = services.practice.question(payloads.action_value(body))
     channel = payloads.channel_id(body)
     message = body.get("message") or {}
@@ -47,6 +53,11 @@ def open_answer(ack: Ack, body: dict[str, Any], client: WebClient, services: Ser
 
 def another_question(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
     ack()
+    with replying(body, respond):
+        _another_question(body, respond, services)
+
+
+def _another_question(body: dict[str, Any], respond: Respond, services: Services) -> None:
     try:
         wanted = json.loads(payloads.action_value(body))
         track, category = wanted.get("t"), wanted.get("c")
@@ -59,6 +70,11 @@ def another_question(ack: Ack, body: dict[str, Any], respond: Respond, services:
 
 def share_question(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ack()
+    with replying(body, respond):
+        _share_question(body, client, respond, services)
+
+
+def _share_question(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     question = services.practice.question(payloads.action_value(body))
     channel = payloads.channel_id(body)
     if not payloads.can_share_in(channel):

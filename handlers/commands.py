@@ -26,6 +26,7 @@ from coachbot.commands import (
     parse,
 )
 from coachbot.errors import InvalidInputError
+from coachbot.handlers.errors import replying
 from coachbot.services import Services
 from coachbot.services.prompts import ScheduleSet, ScheduleShown, ScheduleStopped
 
@@ -43,11 +44,12 @@ def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services
         return
     # Anything that touches the database answers through response_url, after the ack.
     ack()
-    announce = ANNOUNCED.get(type(parsed))
-    if announce is not None:
-        announce(parsed, command, respond, services)
-        return
-    respond(response_type="ephemeral", **DEFERRED[type(parsed)](parsed, command, services))
+    with replying(command, respond):
+        announce = ANNOUNCED.get(type(parsed))
+        if announce is not None:
+            announce(parsed, command, respond, services)
+            return
+        respond(response_type="ephemeral", **DEFERRED[type(parsed)](parsed, command, services))
 
 
 def daily(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:

@@ -13,6 +13,7 @@ from coachbot import blocks
 from coachbot.blocks import home as home_blocks
 from coachbot.blocks import progress as progress_blocks
 from coachbot.handlers import payloads
+from coachbot.handlers.errors import replying
 from coachbot.services import Services
 from coachbot.services.practice import MODAL_MAX_CHARS
 from coachbot.services.progress import parse_period
@@ -29,6 +30,11 @@ def register(app: App) -> None:
 
 def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
     ack()
+    with replying(body, respond):
+        _share_leaderboard(body, respond, services)
+
+
+def _share_leaderboard(body: dict[str, Any], respond: Respond, services: Services) -> None:
     user = payloads.user_id(body)
     board = services.progress.leaderboard(payloads.team_id(body), parse_period(payloads.action_value(body)), user)
     # Through the response_url: it works in any conversation, even one the bot isn't in.
@@ -38,6 +44,11 @@ def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services
 
 def forget_me(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ack()
+    with replying(body, respond):
+        _forget_me(body, client, respond, services)
+
+
+def _forget_me(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     forgotten = services.progress.forget(payloads.team_id(body), payloads.user_id(body))
     removed = 0
     for channel, ts in forgotten.bot_posts:
@@ -49,14 +60,20 @@ def forget_me(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     respond(replace_original=True, response_type="ephemeral", **progress_blocks.forgotten_message(forgotten, removed))
 
 
-def forget_cancelled(ack: Ack, respond: Respond) -> None:
+def forget_cancelled(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
     ack()
-    respond(replace_original=True, response_type="ephemeral", **progress_blocks.forget_cancelled_message())
+    with replying(body, respond):
+        respond(replace_original=True, response_type="ephemeral", **progress_blocks.forget_cancelled_message())
 
 
 def practise_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     """App Home has no response_url: the question opens straight in the answer modal."""
     ack()
+    with replying(body, None):
+        _practise_from_home(body, client, services)
+
+
+def _practise_from_home(body: dict[str, Any], client: WebClient, services: Services) -> None:
     track = payloads.action_value(body)
     question = services.practice.next_question(payloads.team_id(body), payloads.user_id(body),
                                                track if track in ("technical", "leadership") else None, None)

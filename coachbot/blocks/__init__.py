@@ -111,7 +111,12 @@ USAGE_LINES = (
     ("/prep random", "a question from either track"),
     ("/prep categories", "the nine categories and how many questions each has"),
     ("/prep compare", "how technical and leadership interviews differ"),
-    ("/prep stats", "your practice so far: answers, days, streak"),
+    ("/prep stats [@person]", "practice so far: answers, coverage, streak, reactions"),
+    ("/prep history", "your recent answers with their reactions"),
+    ("/prep leaderboard [week|month|all]", "the team's top people by answers and reactions"),
+    ("/prep daily", "daily practice prompts in this channel (`/prep daily leadership 09:30`)"),
+    ("/prep digest", "the channel's weekly digest (`/prep digest fri 16:00`, `/prep digest off`)"),
+    ("/prep forget-me", "delete your coachbot data in this workspace"),
 )
 
 

@@ -1,0 +1,51 @@
+"""What a person hears when a listener fails: a friendly reply, never silence.
+
+``on_error`` is the app's global error handler. ``replying`` wraps the work a
+listener does after ``ack()``: Bolt's thread runner
+(``slack_bolt.listener.thread_runner``) overwrites an acknowledgement that was
+already made with ``None`` when the listener then raises, and if that happens
+inside its 10 ms polling interval the HTTP answer to Slack becomes a 404
+("unhandled request") instead of the 200 that was acked. So listeners that
+keep working after ``ack()`` route their errors here themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from coachbot import blocks
+from coachbot.errors import CoachbotError, InvalidInputError, NotFoundError, StorageUnavailableError
+
+log = logging.getLogger("coachbot")
+
+FRIENDLY = {
+    StorageUnavailableError: "I can't reach my database right now. Nothing you typed was lost; try again in a minute.",
+    NotFoundError: "That question is no longer in the bank. Ask for a new one with `/prep`.",
+}
+FALLBACK = "Something went wrong on my side. Please try again; if it keeps happening, tell your Slack admin."
+
+
+def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    """The last word for anything a listener did not handle."""
+    kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
+    if isinstance(error, CoachbotError):
+        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
+    else:
+        log.error("unhandled error in a listener", exc_info=error)
+    text = str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
+    if respond is not None and (body.get("response_url") or body.get("response_urls")):
+        try:
+            respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
+        except Exception:  # respond itself failing must not hide the original error
+            log.warning("could not deliver the error message to the person")
+
+
+@contextmanager
+def replying(body: dict[str, Any], respond: Any) -> Iterator[None]:
+    """Run post-ack work; any error becomes the same friendly reply as ``on_error``."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - handed to on_error, see the module docstring
+        on_error(error, body, respond)
