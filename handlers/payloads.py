@@ -35,11 +35,12 @@ class AnswerContext:
     channel_id: str | None
     thread_ts: str | None  # when set, a shared answer is posted in this thread
     always_share: bool = False  # answers to a daily prompt always go into its thread
+    from_home: bool = False  # opened from App Home: refresh the dashboard after the answer
 
     def dump(self) -> str:
         return json.dumps(
             {"team": self.team_id, "q": self.question_id, "c": self.channel_id, "t": self.thread_ts,
-             "p": int(self.always_share)},
+             "p": int(self.always_share), "h": int(self.from_home)},
             separators=(",", ":"),
         )
 
@@ -53,6 +54,7 @@ class AnswerContext:
                 channel_id=data.get("c") if isinstance(data.get("c"), str) else None,
                 thread_ts=data.get("t") if isinstance(data.get("t"), str) else None,
                 always_share=data.get("p") == 1,
+                from_home=data.get("h") == 1,
             )
         except (ValueError, KeyError, TypeError):
             raise InvalidInputError("This form is out of date. Close it and press Answer again.") from None

@@ -78,7 +78,7 @@ def _practise_from_home(body: dict[str, Any], client: WebClient, services: Servi
     question = services.practice.next_question(payloads.team_id(body), payloads.user_id(body),
                                                track if track in ("technical", "leadership") else None, None)
     context = payloads.AnswerContext(team_id=payloads.team_id(body), question_id=question.id, channel_id=None,
-                                     thread_ts=None)
+                                     thread_ts=None, from_home=True)
     client.views_open(trigger_id=body["trigger_id"], view=blocks.answer_modal(
         question, private_metadata=context.dump(), can_share=False, max_chars=MODAL_MAX_CHARS))
 

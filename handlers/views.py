@@ -12,6 +12,7 @@ from coachbot import blocks
 from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
 from coachbot.handlers import payloads
 from coachbot.handlers.posting import post_or_explain
+from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
 from coachbot.services.practice import MODAL_MAX_CHARS
 
@@ -58,6 +59,8 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
         return
     question = services.practice.question(stored.question_id)
     ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
+    if origin.from_home:
+        publish_home(client, services, team, user)
     if share_to:
         posted = post_or_explain(
             client, None, share_to, blocks.shared_answer(user, question, stored.text),

@@ -328,6 +328,11 @@ def test_app_home_publishes_the_dashboard(bot: Bot, poster: SlackPromptPoster):
     bot.driver.click("U1", in_home, home_blocks.ACTION_HOME_PRACTISE)
     modal = bot.driver.wait_modal("U1")
     assert "Your answer" in view_text(modal.view)
+    publishes = bot.slack.home_publishes("U1")
+    text = "I would start from the access pattern, then pick the store; O(1) reads, tested with a load test."
+    assert bot.driver.submit("U1", modal, {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: text}}).status == 200
+    refreshed = bot.driver.wait_home("U1", publishes + 1)
+    assert "*Answers:* 2" in view_text(refreshed.view)
 
 
 # --- forget-me -------------------------------------------------------------------------
