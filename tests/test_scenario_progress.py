@@ -363,3 +363,31 @@ def test_forget_me_deletes_answers_and_reactions_after_confirmation(bot: Bot, po
     assert count(bot, Reaction) == 0
     assert "Reactions received:* 0" in ask(bot, "U1", "stats")
     assert "haven't answered" in ask(bot, "U3", "stats")
+
+
+def test_a_digest_whose_poster_died_after_slack_accepted_it_is_reconciled_not_reposted(
+        bot: Bot, poster: SlackPromptPoster):
+    morning(bot, poster)
+    real = poster.post_digest
+
+    def post_then_die(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt("killed")
+
+    poster.post_digest = post_then_die  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        bot.services.digests.send_due(poster, FRI_1600_BERLIN, workers=1)
+    poster.post_digest = real  # type: ignore[method-assign]
+    assert bot.services.digests.send_due(poster, FRI_1600_BERLIN + timedelta(seconds=30)).posted == []
+    report = bot.services.digests.send_due(poster, FRI_1600_BERLIN + timedelta(minutes=3))
+    assert report.recovered and not report.posted
+    assert len(digests(bot)) == 1
+
+
+def test_a_digest_slack_refused_with_5xx_is_retried_on_the_next_tick(bot: Bot, poster: SlackPromptPoster):
+    morning(bot, poster)
+    bot.slack.fail("chat.postMessage", status=503, times=-1, channel=CHANNEL)
+    assert bot.services.digests.send_due(poster, FRI_1600_BERLIN).retry_later
+    bot.slack.clear_faults()
+    assert len(bot.services.digests.send_due(poster, FRI_1600_BERLIN + timedelta(minutes=1)).posted) == 1
+    assert len(digests(bot)) == 1
