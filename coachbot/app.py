@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from coachbot.bank import QuestionBank, load_bank
 from coachbot.clock import Clock, SystemClock
 from coachbot.config import Config
-from coachbot.handlers import register
+from coachbot.handlers import register_events, register_interactive
 from coachbot.handlers.errors import on_error
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
@@ -78,33 +78,56 @@ def slack_services(config: Config, db: Database, client: WebClient, *, clock: Cl
                           links=slack_links(client), memberships=slack_memberships(client))
 
 
+INTERACTIVE, EVENTS, ALL = "interactive", "events", "all"
+
+
 def build_bolt_app(
-    config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None
+    config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None,
+    *, kind: str = INTERACTIVE,
 ) -> App:
+    """A Bolt app for one kind of request.
+
+    ``interactive`` (slash commands, buttons, modals) acks first and works after, so a
+    person never waits on the database for the 3-second ack. ``events`` processes before
+    responding: an event is acknowledged only once it is stored, so if the database is
+    down Slack gets a 503 and redelivers it. ``all`` (Socket Mode, one connection for
+    everything) processes before responding too.
+    """
+    executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     app = App(
         client=client,
         # Our own pool, so shutdown can wait for listeners still finishing after their ack.
-        listener_executor=executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener"),
+        listener_executor=executor,
         signing_secret=config.signing_secret,
         # Verify the token on the first request rather than at boot, so a worker
         # starts even while Slack is briefly unreachable.
         token_verification_enabled=False,
-        process_before_response=False,
+        process_before_response=kind != INTERACTIVE,
     )
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:
         context["services"] = services
+        context["background"] = executor  # for Slack calls that must not delay an event's ack
         next()
 
     app.error(on_error)
-    register(app)
+    if kind in (INTERACTIVE, ALL):
+        register_interactive(app)
+    if kind in (EVENTS, ALL):
+        register_events(app)
     return app
+
+
+def assemble_web_app(config: Config, services: Services, client: WebClient) -> WebApp:
+    """The HTTP front over two Bolt apps sharing one listener pool: interactive and events."""
+    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    return WebApp(build_bolt_app(config, services, client, executor), services.db, executor,
+                  events=build_bolt_app(config, services, client, executor, kind=EVENTS))
 
 
 def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
     db = Database(config.database_url)
     client = web_client(config)
     services = slack_services(config, db, client, clock=clock)
-    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    return WebApp(build_bolt_app(config, services, client, executor), db, executor)
+    return assemble_web_app(config, services, client)

@@ -152,7 +152,7 @@ def socket() -> None:
     """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from coachbot.app import build_bolt_app, slack_services, web_client
+    from coachbot.app import ALL, build_bolt_app, slack_services, web_client
     from coachbot.storage.db import Database
 
     config = load_config(environ(), need_app_token=True)
@@ -160,7 +160,7 @@ def socket() -> None:
     db = Database(config.database_url)
     _upgrade(db)
     client = web_client(config)
-    app = build_bolt_app(config, slack_services(config, db, client), client)
+    app = build_bolt_app(config, slack_services(config, db, client), client, kind=ALL)
     SocketModeHandler(app, config.app_token).start()
 
 

@@ -29,8 +29,10 @@ def _status(code: int) -> str:
 
 
 class WebApp:
-    def __init__(self, bolt: App, db: Database, executor: ThreadPoolExecutor | None = None) -> None:
-        self.bolt = bolt
+    def __init__(self, bolt: App, db: Database, executor: ThreadPoolExecutor | None = None, *,
+                 events: App | None = None) -> None:
+        self.bolt = bolt  # slash commands and interactivity (form-encoded)
+        self.events = events or bolt  # the Events API (JSON): stored before it is acknowledged
         self.db = db
         self.executor = executor
 
@@ -70,9 +72,10 @@ class WebApp:
                 headers[key[5:].replace("_", "-").lower()] = value
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
-        response = self.bolt.dispatch(
-            BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
-        )
+        # Slack sends Events API deliveries as JSON and everything else form-encoded.
+        is_event = headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+        app = self.events if is_event else self.bolt
+        response = app.dispatch(BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers))
         out_headers = [(name, value) for name, values in response.headers.items() for value in values]
         start_response(_status(response.status), out_headers)
         return [response.body.encode("utf-8") if isinstance(response.body, str) else response.body]

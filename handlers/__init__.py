@@ -13,9 +13,14 @@ from slack_bolt import App
 from coachbot.handlers import actions, commands, events, progress, views
 
 
-def register(app: App) -> None:
+def register_interactive(app: App) -> None:
+    """Slash commands, buttons and modal submissions."""
     commands.register(app)
     actions.register(app)
     progress.register(app)
     views.register(app)
+
+
+def register_events(app: App) -> None:
+    """The Events API: messages, reactions, App Home."""
     events.register(app)

@@ -15,6 +15,8 @@ import logging
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from slack_bolt import BoltResponse
+
 from coachbot import blocks
 from coachbot.errors import CoachbotError, InvalidInputError, NotFoundError, StorageUnavailableError
 
@@ -27,19 +29,23 @@ FRIENDLY = {
 FALLBACK = "Something went wrong on my side. Please try again; if it keeps happening, tell your Slack admin."
 
 
-def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+def on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
     """The last word for anything a listener did not handle."""
     kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
     if isinstance(error, CoachbotError):
         log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
     else:
         log.error("unhandled error in a listener", exc_info=error)
+    if body.get("type") == "event_callback" and isinstance(error, StorageUnavailableError):
+        # Not stored, so not acknowledged: Slack delivers the event again later.
+        return BoltResponse(status=503, body="")
     text = str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
     if respond is not None and (body.get("response_url") or body.get("response_urls")):
         try:
             respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
         except Exception:  # respond itself failing must not hide the original error
             log.warning("could not deliver the error message to the person")
+    return None
 
 
 @contextmanager

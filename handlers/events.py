@@ -3,14 +3,19 @@ reactions on answers are counted, and opening App Home publishes the dashboard."
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
+
+log = logging.getLogger(__name__)
 
 IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "thread_broadcast_deleted"}
 
@@ -58,7 +63,8 @@ def _from_a_bot(event: dict[str, Any]) -> bool:
     return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") in IGNORED_SUBTYPES)
 
 
-def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services) -> None:
+def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services,
+            background: Executor) -> None:
     team = body.get("team_id") or event.get("team") or ""
     channel = event.get("channel") or ""
     subtype = event.get("subtype")
@@ -80,5 +86,13 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
                                     channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user,
                                     text=event.get("text") or "")
     if stored is not None:
-        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
-                                  **blocks.thread_feedback_message(stored.question, stored.feedback))
+        # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it.
+        background.submit(_tell, client, channel, user, thread_ts,
+                          blocks.thread_feedback_message(stored.question, stored.feedback))
+
+
+def _tell(client: WebClient, channel: str, user: str, thread_ts: str, shown: dict[str, Any]) -> None:
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **shown)
+    except (SlackApiError, OSError) as exc:  # the answer is kept; only the instant feedback is lost
+        log.warning("could not send thread feedback in %s: %s", channel, type(exc).__name__)

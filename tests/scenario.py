@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from coachbot.app import build_bolt_app, slack_services, web_client
+from coachbot.app import assemble_web_app, slack_services, web_client
 from coachbot.clock import FixedClock
 from coachbot.config import Config
 from coachbot.services import Services
@@ -44,8 +43,7 @@ def start_bot(slack: StandInSlack, database_url: str, **env: str) -> Bot:
     clock = FixedClock(START)
     client = web_client(config)
     services = slack_services(config, Database(database_url), client, clock=clock, rng=random.Random(5))
-    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    web = WebApp(build_bolt_app(config, services, client, executor), services.db, executor)
+    web = assemble_web_app(config, services, client)
     return Bot(slack, SlackDriver(slack, web, SECRET), services, clock, web, config)
 
 
