@@ -175,10 +175,15 @@ class DigestService:
 
     def send_due(self, poster: DigestPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
         now = now or self.clock.now()
-        with self.db.session() as session:
-            due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(
-                Schedule.enabled.is_(True), Schedule.digest_enabled.is_(True)))]
         report = SendReport()
+        try:
+            with self.db.session() as session:
+                due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(
+                    Schedule.enabled.is_(True), Schedule.digest_enabled.is_(True)))]
+        except StorageUnavailableError:
+            log.warning("database unavailable: nothing sent this tick; the next tick retries")
+            report.retry_later.append("database unavailable")
+            return report
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for future in [pool.submit(self._send_one, poster, team_id, schedule_id, now, report)
                            for team_id, schedule_id in due]:

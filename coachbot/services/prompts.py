@@ -242,9 +242,14 @@ class PromptService:
         """Post every prompt due at ``now`` that was not posted yet. Safe to run
         twice, or in two processes at once: each slot is posted once."""
         now = now or self.clock.now()
-        with self.db.session() as session:
-            due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(Schedule.enabled.is_(True)))]
         report = SendReport()
+        try:
+            with self.db.session() as session:
+                due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(Schedule.enabled.is_(True)))]
+        except StorageUnavailableError:
+            log.warning("database unavailable: nothing sent this tick; the next tick retries")
+            report.retry_later.append("database unavailable")
+            return report
         # One channel's slow or failing Slack call must not hold up the others.
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for future in [pool.submit(self._send_one, poster, team_id, schedule_id, now, report)
