@@ -84,14 +84,14 @@ def serve(port: int | None, host: str, workers: int | None, no_scheduler: bool) 
 
 def _runtime(config: Config):
     from coachbot.app import slack_services, web_client
-    from coachbot.slackapi import SlackPromptPoster, prompt_client
+    from coachbot.slackapi import scheduled_poster
     from coachbot.storage.db import Database
 
     db = Database(config.database_url)
     _upgrade(db)
     client = web_client(config)
     services = slack_services(config, db, client)
-    return services, SlackPromptPoster(prompt_client(client))
+    return services, scheduled_poster(client, config.posts_per_minute)
 
 
 @main.command()

@@ -71,6 +71,7 @@ class Config:
     log_level: str = "INFO"
     admins: frozenset[str] = field(default_factory=frozenset)
     grace: timedelta = timedelta(hours=2)
+    posts_per_minute: int = 300  # the pace of scheduled posts to Slack (per workspace)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, need_app_token: bool = False) -> "Config":
@@ -93,6 +94,7 @@ class Config:
             log_level=parse_log_level(environ.get("LOG_LEVEL", "").strip() or "INFO"),
             admins=frozenset(a for a in environ.get("COACHBOT_ADMINS", "").replace(",", " ").split() if a),
             grace=parse_grace(environ.get("COACHBOT_GRACE_MINUTES", "").strip() or "120"),
+            posts_per_minute=parse_rate(environ.get("COACHBOT_POSTS_PER_MINUTE", "").strip() or "300"),
         )
 
 
@@ -133,3 +135,9 @@ def parse_grace(value: str) -> timedelta:
     if not value.isdigit():
         raise ConfigError(f"COACHBOT_GRACE_MINUTES is malformed: {value!r} is not a whole number of minutes.")
     return timedelta(minutes=int(value))
+
+
+def parse_rate(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"COACHBOT_POSTS_PER_MINUTE is malformed: {value!r} is not a whole number of posts (1 or more).")
+    return int(value)

@@ -10,11 +10,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from coachbot import blocks
 from coachbot.blocks import digest as digest_blocks
 from coachbot.bank import Question
 from coachbot.errors import ChannelGoneError, NotInChannelError, PostingError, SlackUnavailableError
+from coachbot.pacing import Pacer
 from coachbot.services.people import Directory, PersonInfo
 
 log = logging.getLogger(__name__)
@@ -71,8 +75,9 @@ class SlackPromptPoster:
     METADATA_TYPE = "coachbot_prompt"
     DIGEST_TYPE = "coachbot_digest"
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer  # shared with the client's 429 handler (see prompt_client)
 
     def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
         message = blocks.prompt_message(question)
@@ -92,6 +97,8 @@ class SlackPromptPoster:
             raise SlackUnavailableError(str(exc)) from exc
 
     def _post(self, channel_id: str, message: dict, metadata: dict) -> str:
+        if self.pacer is not None:
+            self.pacer.acquire()
         return str(self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message)["ts"])
 
     def _join(self, channel_id: str) -> bool:
@@ -155,12 +162,45 @@ def _posting_error(exc: SlackApiError) -> PostingError:
     return SlackUnavailableError(error or f"HTTP {status}")
 
 
-def prompt_client(base: WebClient) -> WebClient:
-    """A client for the scheduler: retries 429 (after Retry-After), 5xx and connection faults."""
+class PacedRateLimitHandler(RateLimitErrorRetryHandler):
+    """On 429, pause every posting thread for Retry-After (not just this one), then retry."""
+
+    def __init__(self, pacer: Pacer, max_retry_count: int = 5) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        retry_after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        try:
+            seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
+        except ValueError:
+            seconds = 1.0
+        self.pacer.pause(seconds)
+        self.pacer.acquire()
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def prompt_client(base: WebClient, pacer: Pacer | None = None) -> WebClient:
+    """A client for the scheduler: paced, and retrying 429 (after Retry-After), 5xx and connection faults."""
     client = WebClient(token=base.token, base_url=base.base_url, timeout=10)
     client.retry_handlers.extend([
-        RateLimitErrorRetryHandler(max_retry_count=5),
+        PacedRateLimitHandler(pacer) if pacer is not None else RateLimitErrorRetryHandler(max_retry_count=5),
         ServerErrorRetryHandler(max_retry_count=2,
                                 interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
     ])
     return client
+
+
+PACE_MARGIN = 0.95
+
+
+def scheduled_poster(base: WebClient, posts_per_minute: int) -> SlackPromptPoster:
+    """The scheduler's poster: one pacer shared by its posting threads and its 429 handler."""
+    # A little under the budget: requests reach Slack with jitter, so two posts paced exactly
+    # one interval apart can arrive closer together than that and draw a 429.
+    pacer = Pacer(posts_per_minute * PACE_MARGIN, burst=max(1, int(posts_per_minute * PACE_MARGIN)))
+    return SlackPromptPoster(prompt_client(base, pacer), pacer)
