@@ -112,6 +112,8 @@ def build_bolt_app(
         next()
 
     app.error(on_error)
+    # Bolt logs the whole body of a request that fails verification at INFO; bodies hold answers.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     if kind in (INTERACTIVE, ALL):
         register_interactive(app)
     if kind in (EVENTS, ALL):
@@ -123,7 +125,8 @@ def assemble_web_app(config: Config, services: Services, client: WebClient) -> W
     """The HTTP front over two Bolt apps sharing one listener pool: interactive and events."""
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     return WebApp(build_bolt_app(config, services, client, executor), services.db, executor,
-                  events=build_bolt_app(config, services, client, executor, kind=EVENTS))
+                  events=build_bolt_app(config, services, client, executor, kind=EVENTS),
+                  signing_secret=config.signing_secret)
 
 
 def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:

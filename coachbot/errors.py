@@ -32,6 +32,10 @@ class InvalidInputError(CoachbotError):
     """A person typed something we cannot act on. The message is shown to them."""
 
 
+class AnswerTooLongError(InvalidInputError):
+    """An answer over the stored limit: refused whole, never truncated."""
+
+
 class StorageUnavailableError(CoachbotError):
     """The database could not be reached; the caller should ask the person to try again."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
@@ -15,6 +16,7 @@ from typing import Any, Callable, Iterable
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
+from coachbot import inbound
 from coachbot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,14 @@ def _status(code: int) -> str:
 
 class WebApp:
     def __init__(self, bolt: App, db: Database, executor: ThreadPoolExecutor | None = None, *,
-                 events: App | None = None) -> None:
+                 signing_secret: str, events: App | None = None,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self.bolt = bolt  # slash commands and interactivity (form-encoded)
         self.events = events or bolt  # the Events API (JSON): stored before it is acknowledged
         self.db = db
         self.executor = executor
+        self.signing_secret = signing_secret  # checked here first, and again by Bolt
+        self.wall_clock = wall_clock
 
     def close(self) -> None:
         """Let listeners that are still working after their ack finish, then release the database."""
@@ -62,19 +67,25 @@ class WebApp:
         if length > MAX_BODY:
             return self._reply(start_response, 413, {"error": "body too large"})
         raw = environ["wsgi.input"].read(length) if length else b""
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return self._reply(start_response, 400, {"error": "body is not UTF-8"})
         headers: dict[str, str] = {}
         for key, value in environ.items():
             if key.startswith("HTTP_"):
                 headers[key[5:].replace("_", "-").lower()] = value
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
+        if not inbound.signature_ok(headers, raw, self.signing_secret, self.wall_clock()):
+            return self._reply(start_response, 401, {"error": "invalid signature"})
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._reply(start_response, 400, {"error": "body is not UTF-8"})
         # Slack sends Events API deliveries as JSON and everything else form-encoded.
-        is_event = headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
-        app = self.events if is_event else self.bolt
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        problem = inbound.shape_problem(body, content_type)
+        if problem is not None:
+            log.warning("refused a signed request with a malformed payload: %s", problem)
+            return self._reply(start_response, 400, {"error": problem})
+        app = self.events if content_type == "application/json" else self.bolt
         response = app.dispatch(BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers))
         out_headers = [(name, value) for name, values in response.headers.items() for value in values]
         start_response(_status(response.status), out_headers)

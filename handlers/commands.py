@@ -36,6 +36,9 @@ def register(app: App) -> None:
 
 
 def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services) -> None:
+    if not (command.get("team_id") and command.get("user_id")):
+        ack(**blocks.error_message("This request doesn't say who sent it, so I can't act on it."))
+        return
     parsed = parse(command.get("text") or "")
     instant = INSTANT.get(type(parsed))
     if instant is not None:

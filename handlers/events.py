@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from coachbot import blocks
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
+from coachbot.services.threads import ThreadRefused
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,12 @@ def _reaction(event: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | N
     if not isinstance(item, dict) or item.get("type") != "message":
         return None  # reactions on files and file comments are not answers
     return {
-        "team_id": str(body.get("team_id") or ""),
-        "event_id": str(body.get("event_id") or ""),
-        "channel_id": str(item.get("channel") or ""),
-        "ts": str(item.get("ts") or ""),
-        "user_id": str(event.get("user") or ""),
-        "emoji": str(event.get("reaction") or ""),
+        "team_id": _text(body.get("team_id")),
+        "event_id": _text(body.get("event_id")),
+        "channel_id": _text(item.get("channel")),
+        "ts": _text(item.get("ts")),
+        "user_id": _text(event.get("user")),
+        "emoji": _text(event.get("reaction")),
     }
 
 
@@ -54,9 +55,9 @@ def reaction_removed(event: dict[str, Any], body: dict[str, Any], services: Serv
 
 
 def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services) -> None:
-    if event.get("tab", "home") != "home" or not event.get("user"):
+    if event.get("tab", "home") != "home" or not _text(event.get("user")) or not _text(body.get("team_id")):
         return
-    publish_home(client, services, str(body.get("team_id") or ""), str(event["user"]))
+    publish_home(client, services, body["team_id"], event["user"])
 
 
 def _from_a_bot(event: dict[str, Any]) -> bool:
@@ -65,30 +66,40 @@ def _from_a_bot(event: dict[str, Any]) -> bool:
 
 def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services,
             background: Executor) -> None:
-    team = body.get("team_id") or event.get("team") or ""
-    channel = event.get("channel") or ""
+    team = _text(body.get("team_id")) or _text(event.get("team"))
+    channel = _text(event.get("channel"))
     subtype = event.get("subtype")
     if subtype == "message_changed":
-        edited = event.get("message") or {}
-        if not _from_a_bot(edited) and edited.get("ts"):
-            services.threads.edited(team_id=team, channel_id=channel, ts=edited["ts"], text=edited.get("text") or "")
+        edited = event.get("message") if isinstance(event.get("message"), dict) else {}
+        ts, text = _text(edited.get("ts")), edited.get("text")
+        if not _from_a_bot(edited) and ts and isinstance(text, str):
+            outcome = services.threads.edited(team_id=team, channel_id=channel, ts=ts, text=text)
+            if isinstance(outcome, ThreadRefused) and _text(edited.get("user")):
+                background.submit(_tell, client, channel, _text(edited.get("user")),
+                                  _text(edited.get("thread_ts")) or ts, blocks.error_message(outcome.reason))
         return
     if subtype == "message_deleted":
-        if event.get("deleted_ts"):
+        if _text(event.get("deleted_ts")):
             services.threads.deleted(team_id=team, channel_id=channel, ts=event["deleted_ts"])
         return
     if subtype not in (None, "file_share", "thread_broadcast") or _from_a_bot(event):
         return
-    thread_ts, ts, user = event.get("thread_ts"), event.get("ts"), event.get("user")
-    if not thread_ts or thread_ts == ts or not user:
+    thread_ts, ts, user, text = _text(event.get("thread_ts")), _text(event.get("ts")), _text(event.get("user")), \
+        event.get("text")
+    if not thread_ts or thread_ts == ts or not user or not isinstance(text or "", str):
         return  # only replies in a thread can answer a prompt
-    stored = services.threads.reply(team_id=team, event_id=body.get("event_id") or f"{channel}:{ts}",
-                                    channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user,
-                                    text=event.get("text") or "")
-    if stored is not None:
+    stored = services.threads.reply(team_id=team, event_id=_text(body.get("event_id")) or f"{channel}:{ts}",
+                                    channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user, text=text or "")
+    if isinstance(stored, ThreadRefused):
+        background.submit(_tell, client, channel, user, thread_ts, blocks.error_message(stored.reason))
+    elif stored is not None:
         # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it.
         background.submit(_tell, client, channel, user, thread_ts,
                           blocks.thread_feedback_message(stored.question, stored.feedback))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _tell(client: WebClient, channel: str, user: str, thread_ts: str, shown: dict[str, Any]) -> None:

@@ -9,21 +9,47 @@ from typing import Any
 from coachbot.errors import InvalidInputError
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def team_id(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or body.get("team_id") or (body.get("user") or {}).get("team_id") or ""
+    return (_text(_object(body.get("team")).get("id")) or _text(body.get("team_id"))
+            or _text(_object(body.get("user")).get("team_id")))
 
 
 def user_id(body: dict[str, Any]) -> str:
-    return (body.get("user") or {}).get("id") or body.get("user_id") or ""
+    return _text(_object(body.get("user")).get("id")) or _text(body.get("user_id"))
+
+
+def require_actor(body: dict[str, Any]) -> tuple[str, str]:
+    """The workspace and person a request comes from; without both, nothing may be written."""
+    team, user = team_id(body), user_id(body)
+    if not team or not user:
+        raise InvalidInputError("This request doesn't say who sent it, so I can't act on it.")
+    return team, user
+
+
+def trigger_id(body: dict[str, Any]) -> str:
+    found = _text(body.get("trigger_id"))
+    if not found:
+        raise InvalidInputError("Slack didn't send what I need to open a form. Press the button again.")
+    return found
 
 
 def channel_id(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return _text(_object(body.get("channel")).get("id")) or _text(_object(body.get("container")).get("channel_id")) \
+        or None
 
 
 def action_value(body: dict[str, Any]) -> str:
     found = body.get("actions") or [{}]
-    return str(found[0].get("value") or "")
+    first = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else {}
+    return _text(first.get("value"))
 
 
 @dataclass(frozen=True)

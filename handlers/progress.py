@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from coachbot import blocks
+from coachbot import blocks, tracks
 from coachbot.blocks import home as home_blocks
 from coachbot.blocks import progress as progress_blocks
 from coachbot.handlers import payloads
@@ -35,8 +35,8 @@ def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services
 
 
 def _share_leaderboard(body: dict[str, Any], respond: Respond, services: Services) -> None:
-    user = payloads.user_id(body)
-    board = services.progress.leaderboard(payloads.team_id(body), parse_period(payloads.action_value(body)), user)
+    team, user = payloads.require_actor(body)
+    board = services.progress.leaderboard(team, parse_period(payloads.action_value(body)), user)
     # Through the response_url: it works in any conversation, even one the bot isn't in.
     respond(response_type="in_channel", replace_original=False,
             **progress_blocks.leaderboard_message(board, shared_by=user))
@@ -49,7 +49,8 @@ def forget_me(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
 
 
 def _forget_me(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    forgotten = services.progress.forget(payloads.team_id(body), payloads.user_id(body))
+    team, user = payloads.require_actor(body)
+    forgotten = services.progress.forget(team, user)
     removed = 0
     for channel, ts in forgotten.bot_posts:
         try:
@@ -74,12 +75,12 @@ def practise_from_home(ack: Ack, body: dict[str, Any], client: WebClient, servic
 
 
 def _practise_from_home(body: dict[str, Any], client: WebClient, services: Services) -> None:
+    team, user = payloads.require_actor(body)
     track = payloads.action_value(body)
-    question = services.practice.next_question(payloads.team_id(body), payloads.user_id(body),
-                                               track if track in ("technical", "leadership") else None, None)
-    context = payloads.AnswerContext(team_id=payloads.team_id(body), question_id=question.id, channel_id=None,
-                                     thread_ts=None, from_home=True)
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.answer_modal(
+    question = services.practice.next_question(team, user, track if track in tracks.TRACK_SLUGS else None, None)
+    context = payloads.AnswerContext(team_id=team, question_id=question.id, channel_id=None, thread_ts=None,
+                                     from_home=True)
+    client.views_open(trigger_id=payloads.trigger_id(body), view=blocks.answer_modal(
         question, private_metadata=context.dump(), can_share=False, max_chars=MODAL_MAX_CHARS))
 
 

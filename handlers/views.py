@@ -29,16 +29,22 @@ def register(app: App) -> None:
 
 
 def _typed(view: dict[str, Any]) -> tuple[str, bool]:
-    values = (view.get("state") or {}).get("values") or {}
-    text = ((values.get(blocks.BLOCK_ANSWER) or {}).get(blocks.INPUT_ANSWER) or {}).get("value") or ""
-    picked = ((values.get(blocks.BLOCK_SHARE) or {}).get(blocks.INPUT_SHARE) or {}).get("selected_options") or []
-    return str(text), any(o.get("value") == "share" for o in picked if isinstance(o, dict))
+    values = _object(_object(view.get("state")).get("values"))
+    text = _object(_object(values.get(blocks.BLOCK_ANSWER)).get(blocks.INPUT_ANSWER)).get("value")
+    picked = _object(_object(values.get(blocks.BLOCK_SHARE)).get(blocks.INPUT_SHARE)).get("selected_options")
+    share = isinstance(picked, list) and any(isinstance(o, dict) and o.get("value") == "share" for o in picked)
+    return (text if isinstance(text, str) else ""), share
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     team, user = payloads.team_id(body), payloads.user_id(body)
     text, share = _typed(view)
     try:
+        payloads.require_actor(body)
         origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
         share_to = origin.channel_id if (share or origin.always_share) else None
         stored, feedback = services.practice.record_answer(

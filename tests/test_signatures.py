@@ -280,11 +280,6 @@ def test_a_properly_signed_request_works(app: Harness, screens: Screens, kind: s
         assert app.snapshot()["seen_questions"] != before["seen_questions"]  # a question was shown
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "slack_sdk.signature.SignatureVerifier.is_valid does int(timestamp) on the header as sent, so a "
-    "non-numeric X-Slack-Request-Timestamp raises ValueError inside Bolt's RequestVerification middleware; "
-    "App.dispatch answers 500 (and coachbot's error handler logs it as an unhandled listener error) instead "
-    "of 401. Anyone can trigger it without knowing the secret"))
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_timestamp_that_is_not_a_number_gets_401(app: Harness, screens: Screens, kind: str):
     body, content_type = KINDS[kind](app, screens)
@@ -388,11 +383,6 @@ def test_the_token_the_secret_and_answers_never_reach_the_logs(bot_logging_at_in
     assert leaks(records, secrets) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "slack_bolt's RequestVerification middleware logs every request that fails verification at INFO with its "
-    "whole body ('Invalid request signature detected (signature: ..., timestamp: ..., body: ...)'): a view "
-    "submission with a stale timestamp (clock skew, a replay) puts the person's private answer and user id in the "
-    "logs whenever LOG_LEVEL is INFO, coachbot's default"))
 def test_a_request_that_fails_verification_does_not_log_its_body(bot_logging_at_info: Bot):
     bot = bot_logging_at_info
     answer = "PANGOLIN-private-answer-5d1e: I disagreed with my manager about the launch date."

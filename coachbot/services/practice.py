@@ -12,7 +12,7 @@ from datetime import datetime
 from coachbot import rotation
 from coachbot.bank import Question, QuestionBank
 from coachbot.clock import Clock
-from coachbot.errors import InvalidInputError, NotFoundError
+from coachbot.errors import AnswerTooLongError, InvalidInputError, NotFoundError
 from coachbot.feedback import Feedback, coach
 from coachbot.services.people import PeopleService
 from coachbot.storage import repo
@@ -62,7 +62,7 @@ def validate_answer_text(text: str | None, limit: int = MAX_ANSWER_CHARS) -> str
     if not cleaned:
         raise InvalidInputError("Write an answer before submitting: even a few lines get you feedback.")
     if len(cleaned) > limit:
-        raise InvalidInputError(
+        raise AnswerTooLongError(
             f"That answer is {len(cleaned):,} characters; the limit is {limit:,}. "
             "Shorten it (the best interview answers are a few minutes long) and submit again."
         )
