@@ -121,9 +121,10 @@ def build_bolt_app(
     return app
 
 
-def assemble_web_app(config: Config, services: Services, client: WebClient) -> WebApp:
+def assemble_web_app(config: Config, services: Services, client: WebClient,
+                     executor: ThreadPoolExecutor | None = None) -> WebApp:
     """The HTTP front over two Bolt apps sharing one listener pool: interactive and events."""
-    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     return WebApp(build_bolt_app(config, services, client, executor), services.db, executor,
                   events=build_bolt_app(config, services, client, executor, kind=EVENTS),
                   signing_secret=config.signing_secret)

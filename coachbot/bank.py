@@ -18,6 +18,8 @@ import yaml
 from coachbot import tracks
 from coachbot.errors import QuestionBankError
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 REQUIRED_FIELDS = ("id", "difficulty", "question", "look_for", "follow_ups", "tip")
 LIST_BOUNDS = {"look_for": (3, 5), "follow_ups": (2, 4)}
 
@@ -98,7 +100,8 @@ def check_bank(root: Path | None = None) -> tuple[list[Question], list[str]]:
 
 def _load_file(path: Path, rel: str, problems: list[str]) -> list[Question]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when it is there: the same result, ten times faster at start-up.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(f"{rel}: not valid YAML: {str(exc).splitlines()[0]}")
         return []

@@ -217,7 +217,9 @@ def questions_check(path: Path | None) -> None:
     click.echo(f"total: {len(found)} questions, {len(counts)} categories")
 
 
-# Defined in its own module (it imports this one's helpers), registered here.
+# Defined in their own modules (they import this one's helpers), registered here.
+from coachbot.cli_demo import demo  # noqa: E402
 from coachbot.cli_export import export  # noqa: E402
 
+main.add_command(demo)
 main.add_command(export)

@@ -430,7 +430,8 @@ EXAMPLE = PhraseRule(
     key="example",
     label="Real example",
     patterns=(
-        r"\bI(?:'ve| have)? (?:used|ran|built|set up|deployed|migrated|wrote|configured|debugged|containeri[sz]ed|introduced|moved)\b",
+        r"\bI(?:'ve| have)? (?:used|ran|run|led|owned|shipped|built|set up|deployed|migrated|wrote|configured|debugged"
+        r"|containeri[sz]ed|introduced|moved)\b",
         r"\bwe(?:'ve| have)? (?:used|use|ran|run|built|deployed|migrated|moved|switched)\b",
         r"\bin my (?:last|previous|current) (?:project|job|role|team|company)\b",
         r"\bat (?:my|our) (?:company|work|job|startup)\b",

@@ -25,7 +25,7 @@ def register(app: App) -> None:
     app.action(progress_blocks.ACTION_SHARE_LEADERBOARD)(share_leaderboard)
     app.action(progress_blocks.ACTION_FORGET_CONFIRM)(forget_me)
     app.action(progress_blocks.ACTION_FORGET_CANCEL)(forget_cancelled)
-    app.action(home_blocks.ACTION_HOME_PRACTISE)(practise_from_home)
+    app.action(home_blocks.ACTION_HOME_PRACTISE_MATCH)(practise_from_home)
 
 
 def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:

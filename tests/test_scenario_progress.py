@@ -180,7 +180,7 @@ def test_stats_of_someone_else_show_only_what_they_posted_in_channels(bot: Bot, 
     own = ask(bot, "U1", "stats")
     assert "*2* answers" in own and "Coverage:* 2 of 9 areas" in own
     other = ask(bot, "U2", "stats <@U1|alice>")
-    assert "@U1's practice: *1* answers" in other and "Coverage:* 1 of 9 areas" in other
+    assert "@U1's practice: *1* answer ·" in other and "Coverage:* 1 of 9 areas" in other
     assert "private practice stays private" in other
     assert "Reactions received:* 1" in other
     nobody = ask(bot, "U2", "stats <@U9>")
@@ -269,7 +269,7 @@ def test_digest_posts_once_with_the_week_s_best_answers(bot: Bot, poster: SlackP
     assert "*3 answers* from 3 people" in shown
     top = shown.split("Most-reacted answers")[1]
     assert top.index("@U1") < top.index("@U3")  # 3 reactions before 1
-    assert ":thumbsup: 3" in top and "<https://" in top
+    assert ":thumbsup: 3" in top and "answer (https://" in top
     assert "@U2's answer" not in top  # only its own author's star
     assert "Covered:* " in shown and "Left out:*" in shown and "Suggested focus for next week:*" in shown
     with bot.services.db.session() as session:
@@ -325,9 +325,9 @@ def test_app_home_publishes_the_dashboard(bot: Bot, poster: SlackPromptPoster):
                       "event_ts": "1.2"})
 
     in_home = Seen(home.view["blocks"], None, None, False, view=home.view)
-    bot.driver.click("U1", in_home, home_blocks.ACTION_HOME_PRACTISE)
+    bot.driver.click("U1", in_home, f"{home_blocks.ACTION_HOME_PRACTISE}:leadership")
     modal = bot.driver.wait_modal("U1")
-    assert "Your answer" in view_text(modal.view)
+    assert "Your answer" in view_text(modal.view) and "Leadership ·" in view_text(modal.view)
     publishes = bot.slack.home_publishes("U1")
     text = "I would start from the access pattern, then pick the store; O(1) reads, tested with a load test."
     assert bot.driver.submit("U1", modal, {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: text}}).status == 200

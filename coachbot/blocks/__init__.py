@@ -309,7 +309,8 @@ def feedback_blocks(feedback: Feedback) -> list[Block]:
     return [
         section(f"*{escape(feedback.headline)}*"),
         section(f"*{kind}: {feedback.score} of {feedback.total}*\n" + "\n".join(lines)),
-        context(f"*Next step:* {escape(feedback.next_step)} · {feedback.word_count} words"),
+        context(f"*Next step:* {escape(feedback.next_step)} · {feedback.word_count} "
+                f"{'word' if feedback.word_count == 1 else 'words'}"),
     ]
 
 

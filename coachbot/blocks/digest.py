@@ -29,7 +29,8 @@ def digest_message(digest: Any) -> Message:
         if digest.top:
             lines = []
             for i, top in enumerate(digest.top, 1):
-                link = f"<{top.permalink}|<@{top.user_id}>'s answer>" if top.permalink else f"<@{top.user_id}>'s answer"
+                # A mention can't sit inside a link's label in Slack: the link is the word "answer".
+                link = f"<@{top.user_id}>'s <{top.permalink}|answer>" if top.permalink else f"<@{top.user_id}>'s answer"
                 lines.append(f"{i}. {link} · {emoji_line(top.emoji) or plural(top.reactions, 'reaction')}\n"
                              f"      _{question_line(top, 90)}_")
             blocks.append(section("*Most-reacted answers*\n" + "\n".join(lines)))

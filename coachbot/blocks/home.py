@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from coachbot import tracks
 from coachbot.blocks import Block, actions, button, context, divider, header, section
 from coachbot.blocks.progress import answer_line, coverage_bar, plural
 
-ACTION_HOME_PRACTISE = "home_practise"
+ACTION_HOME_PRACTISE = "home_practise"  # + ":technical" / ":leadership"
+ACTION_HOME_PRACTISE_MATCH = re.compile(r"^home_practise:")
 
 
 def home_view(dashboard: Any) -> dict[str, Any]:
@@ -18,7 +20,9 @@ def home_view(dashboard: Any) -> dict[str, Any]:
         section(f"*Current streak:* {plural(stats.current_streak, 'day')} · *Best:* {plural(stats.best_streak, 'day')}"
                 f" · *Days practised:* {stats.days_practised}\n*Answers:* {stats.total} · "
                 f"*Reactions received:* {stats.reactions_received}"),
-        actions(*(button(f"Practise {t.title.lower()}", ACTION_HOME_PRACTISE, t.slug, style="primary" if i == 0 else None)
+        # Slack wants action_ids unique within a block: one per track, matched by prefix.
+        actions(*(button(f"Practise {t.title.lower()}", f"{ACTION_HOME_PRACTISE}:{t.slug}", t.slug,
+                         style="primary" if i == 0 else None)
                   for i, t in enumerate(tracks.TRACKS)), block_id="home_practise"),
         divider(),
         section(f"*Coverage* ({stats.areas_covered} of {len(stats.per_category)} areas; a full bar is "

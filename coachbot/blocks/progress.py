@@ -55,7 +55,7 @@ def stats_message(stats: Any) -> Message:
     streak = plural(stats.current_streak, "day")
     blocks: list[Block] = [
         header("Your practice" if own else "Practice"),
-        section(f"{who}: *{stats.total}* answers · {track_line}"),
+        section(f"{who}: *{stats.total}* {'answer' if stats.total == 1 else 'answers'} · {track_line}"),
         section(f"*Coverage:* {stats.areas_covered} of {len(stats.per_category)} areas\n{rows}"),
         section(f"*Days practised:* {stats.days_practised} · *Current streak:* {streak} · "
                 f"*Best streak:* {plural(stats.best_streak, 'day')}\n"
