@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -83,7 +83,7 @@ INTERACTIVE, EVENTS, ALL = "interactive", "events", "all"
 
 def build_bolt_app(
     config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None,
-    *, kind: str = INTERACTIVE,
+    *, kind: str = INTERACTIVE, background: Executor | None = None,
 ) -> App:
     """A Bolt app for one kind of request.
 
@@ -94,6 +94,7 @@ def build_bolt_app(
     everything) processes before responding too.
     """
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    background = background or executor
     app = App(
         client=client,
         # Our own pool, so shutdown can wait for listeners still finishing after their ack.
@@ -108,7 +109,9 @@ def build_bolt_app(
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:
         context["services"] = services
-        context["background"] = executor  # for Slack calls that must not delay an event's ack
+        # Work that follows an ack runs here, so it never holds a listener thread that the next
+        # request needs for its own ack.
+        context["background"] = background
         next()
 
     app.error(on_error)
@@ -123,10 +126,14 @@ def build_bolt_app(
 
 def assemble_web_app(config: Config, services: Services, client: WebClient,
                      executor: ThreadPoolExecutor | None = None) -> WebApp:
-    """The HTTP front over two Bolt apps sharing one listener pool: interactive and events."""
+    """The HTTP front over two Bolt apps (interactive and events) sharing one listener pool,
+    and a second pool for the work that follows an ack. Given an ``executor``, it does both
+    (the demo passes one it can watch)."""
+    background = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    return WebApp(build_bolt_app(config, services, client, executor), services.db, executor,
-                  events=build_bolt_app(config, services, client, executor, kind=EVENTS),
+    pools = (executor,) if background is executor else (executor, background)
+    return WebApp(build_bolt_app(config, services, client, executor, background=background), services.db, pools,
+                  events=build_bolt_app(config, services, client, executor, kind=EVENTS, background=background),
                   signing_secret=config.signing_secret)
 
 

@@ -26,8 +26,8 @@ class _Gunicorn(BaseApplication):
         return create_web_app(self.coachbot_config)
 
 
-def run_gunicorn(config: Config, *, host: str, port: int, workers: int) -> None:
-    options = {
+def gunicorn_options(config: Config, *, host: str, port: int, workers: int) -> dict[str, Any]:
+    return {
         "bind": f"{host}:{port}",
         "workers": workers,
         # Threads: Bolt acks first and finishes the work on a thread, so a worker
@@ -39,4 +39,11 @@ def run_gunicorn(config: Config, *, host: str, port: int, workers: int) -> None:
         "accesslog": None,
         "loglevel": config.log_level.lower(),
     }
-    _Gunicorn(config, options).run()
+
+
+def run_gunicorn(config: Config, *, host: str, port: int, workers: int) -> None:
+    # Import the app's modules once in the master, so forked workers share them (start-up and
+    # memory); the app itself, with its database engine, is still built in each worker.
+    import coachbot.app  # noqa: F401
+
+    _Gunicorn(config, gunicorn_options(config, host=host, port=port, workers=workers)).run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from http import HTTPStatus
 from typing import Any, Callable, Iterable
 
@@ -31,20 +31,20 @@ def _status(code: int) -> str:
 
 
 class WebApp:
-    def __init__(self, bolt: App, db: Database, executor: ThreadPoolExecutor | None = None, *,
+    def __init__(self, bolt: App, db: Database, executors: Iterable[Executor] = (), *,
                  signing_secret: str, events: App | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.bolt = bolt  # slash commands and interactivity (form-encoded)
         self.events = events or bolt  # the Events API (JSON): stored before it is acknowledged
         self.db = db
-        self.executor = executor
+        self.executors = tuple(executors)
         self.signing_secret = signing_secret  # checked here first, and again by Bolt
         self.wall_clock = wall_clock
 
     def close(self) -> None:
         """Let listeners that are still working after their ack finish, then release the database."""
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
+        for pool in self.executors:  # listeners first: they may still hand work to the next pool
+            pool.shutdown(wait=True)
         self.db.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import Executor
 from typing import Any, Callable
 
 from slack_bolt import Ack, App, Respond
@@ -35,7 +36,7 @@ def register(app: App) -> None:
     app.command("/prep")(prep)
 
 
-def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services) -> None:
+def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services, background: Executor) -> None:
     if not (command.get("team_id") and command.get("user_id")):
         ack(**blocks.error_message("This request doesn't say who sent it, so I can't act on it."))
         return
@@ -47,6 +48,10 @@ def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services
         return
     # Anything that touches the database answers through response_url, after the ack.
     ack()
+    background.submit(answer_later, parsed, command, respond, services)
+
+
+def answer_later(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:
     with replying(command, respond):
         announce = ANNOUNCED.get(type(parsed))
         if announce is not None:

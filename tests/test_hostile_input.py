@@ -111,8 +111,12 @@ class Harness:
         self.engine: Engine = create_engine(url)
         self._pending: set[Future] = set()
         self._lock = threading.Lock()
-        executor = bot.web.executor  # the listener pool Bolt runs every listener on
-        assert executor is not None
+        # The listener pool Bolt runs every listener on, and the pool for work after an ack.
+        assert bot.web.executors
+        for executor in bot.web.executors:
+            self._track(executor)
+
+    def _track(self, executor: Any) -> None:
         submit = executor.submit
 
         def tracked(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:

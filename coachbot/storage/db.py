@@ -28,6 +28,9 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             # WAL lets readers run beside the one writer; busy_timeout waits for the lock instead of failing.
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL is crash-safe for the process (a power cut may lose the last
+            # commits, not corrupt the file); FULL would sync the disk on every commit.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
