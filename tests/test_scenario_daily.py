@@ -317,6 +317,17 @@ def test_admins_only_when_configured(slack, database_url: str):
         assert bot.services.prompts.show(slack.team_id, CHANNEL) is None
         setup_daily(bot, user="U1")
         assert bot.services.prompts.show(slack.team_id, CHANNEL) is not None
+        # The weekly digest follows the same rule; a workspace admin may change both.
+        bot.driver.slash("U2", "digest off", CHANNEL)
+        assert "COACHBOT_ADMINS" in text_of(bot.driver.wait_ephemeral("U2", 2).blocks)
+        assert bot.services.digests.configure(slack.team_id, CHANNEL, "", may_manage=False)[0].enabled
+        slack.add_user("U3", "ops", is_admin=True)
+        before = len(bot.slack.messages(CHANNEL))
+        bot.driver.slash("U3", "digest off", CHANNEL)
+        assert "weekly digest is *off*" in text_of(bot.driver.wait_message(CHANNEL, before + 1).blocks)
+        bot.driver.slash("U3", "daily off", CHANNEL)
+        bot.driver.wait_message(CHANNEL, before + 2)
+        assert not bot.services.prompts.show(slack.team_id, CHANNEL).enabled
     finally:
         bot.web.close()
 
