@@ -85,13 +85,15 @@ def build_bolt_app(
     config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None,
     *, kind: str = INTERACTIVE, background: Executor | None = None,
 ) -> App:
-    """A Bolt app for one kind of request.
+    """A Bolt app for one kind of request: ``interactive`` (slash commands, buttons, modals),
+    ``events`` (the Events API) or ``all`` (Socket Mode, one connection for everything).
 
-    ``interactive`` (slash commands, buttons, modals) acks first and works after, so a
-    person never waits on the database for the 3-second ack. ``events`` processes before
-    responding: an event is acknowledged only once it is stored, so if the database is
-    down Slack gets a 503 and redelivers it. ``all`` (Socket Mode, one connection for
-    everything) processes before responding too.
+    Each processes a request before responding to it. Interactive listeners ack at once
+    and hand anything slow to the ``background`` pool, so a person never waits on the
+    database for the 3-second ack (and Bolt need not poll for the ack from another
+    thread). Event listeners store the event before the response: an event is
+    acknowledged only once it is stored, so if the database is down Slack gets a 503
+    and delivers it again.
     """
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     background = background or executor
@@ -103,7 +105,7 @@ def build_bolt_app(
         # Verify the token on the first request rather than at boot, so a worker
         # starts even while Slack is briefly unreachable.
         token_verification_enabled=False,
-        process_before_response=kind != INTERACTIVE,
+        process_before_response=True,
     )
 
     @app.middleware

@@ -96,9 +96,11 @@ class SlackPromptPoster:
         except OSError as exc:  # network faults that outlived slack_sdk's retries
             raise SlackUnavailableError(str(exc)) from exc
 
-    def _post(self, channel_id: str, message: dict, metadata: dict) -> str:
+    def ready(self) -> None:
         if self.pacer is not None:
             self.pacer.acquire()
+
+    def _post(self, channel_id: str, message: dict, metadata: dict) -> str:
         return str(self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message)["ts"])
 
     def _join(self, channel_id: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -10,7 +11,7 @@ from slack_sdk import WebClient
 
 from coachbot import blocks, tracks
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import replying
+from coachbot.handlers.errors import later, replying
 from coachbot.handlers.posting import post_or_explain
 from coachbot.services.practice import MODAL_MAX_CHARS
 from coachbot.services import Services
@@ -24,6 +25,7 @@ def register(app: App) -> None:
 
 def open_answer(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ack()
+    # Not later: the trigger_id expires 3 s after the click, so the modal opens now.
     with replying(body, respond):
         _open_answer(body, client, services)
 
@@ -52,10 +54,10 @@ def _open_answer(body: dict[str, Any], client: WebClient, services: Services) ->
     client.views_open(trigger_id=payloads.trigger_id(body), view=view)
 
 
-def another_question(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
+def another_question(ack: Ack, body: dict[str, Any], respond: Respond, services: Services,
+                     background: Executor) -> None:
     ack()
-    with replying(body, respond):
-        _another_question(body, respond, services)
+    later(background, body, respond, _another_question, body, respond, services)
 
 
 def _another_question(body: dict[str, Any], respond: Respond, services: Services) -> None:
@@ -73,10 +75,10 @@ def _another_question(body: dict[str, Any], respond: Respond, services: Services
             **blocks.question_card(question, ask_track=track, ask_category=category))
 
 
-def share_question(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+def share_question(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
+                   background: Executor) -> None:
     ack()
-    with replying(body, respond):
-        _share_question(body, client, respond, services)
+    later(background, body, respond, _share_question, body, client, respond, services)
 
 
 def _share_question(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:

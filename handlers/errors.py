@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Any, Iterator
+from concurrent.futures import Executor
+from typing import Any, Callable, Iterator
 
 from slack_bolt import BoltResponse
 
@@ -46,6 +47,19 @@ def on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltRespon
         except Exception:  # respond itself failing must not hide the original error
             log.warning("could not deliver the error message to the person")
     return None
+
+
+def later(background: Executor, body: dict[str, Any], respond: Any, work: Callable[..., None], *args: Any) -> None:
+    """Run ``work(*args)`` after the ack, on the pool for such work, replying on failure.
+
+    The app processes requests before responding (no polling for the ack), so anything
+    slow that can wait belongs here rather than in the listener."""
+    background.submit(_run_replying, body, respond, work, args)
+
+
+def _run_replying(body: dict[str, Any], respond: Any, work: Callable[..., None], args: tuple[Any, ...]) -> None:
+    with replying(body, respond):
+        work(*args)
 
 
 @contextmanager

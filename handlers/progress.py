@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -13,7 +14,7 @@ from coachbot import blocks, tracks
 from coachbot.blocks import home as home_blocks
 from coachbot.blocks import progress as progress_blocks
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import replying
+from coachbot.handlers.errors import later, replying
 from coachbot.services import Services
 from coachbot.services.practice import MODAL_MAX_CHARS
 from coachbot.services.progress import parse_period
@@ -28,10 +29,10 @@ def register(app: App) -> None:
     app.action(home_blocks.ACTION_HOME_PRACTISE_MATCH)(practise_from_home)
 
 
-def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
+def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services: Services,
+                      background: Executor) -> None:
     ack()
-    with replying(body, respond):
-        _share_leaderboard(body, respond, services)
+    later(background, body, respond, _share_leaderboard, body, respond, services)
 
 
 def _share_leaderboard(body: dict[str, Any], respond: Respond, services: Services) -> None:
@@ -42,10 +43,10 @@ def _share_leaderboard(body: dict[str, Any], respond: Respond, services: Service
             **progress_blocks.leaderboard_message(board, shared_by=user))
 
 
-def forget_me(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+def forget_me(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
+              background: Executor) -> None:
     ack()
-    with replying(body, respond):
-        _forget_me(body, client, respond, services)
+    later(background, body, respond, _forget_me, body, client, respond, services)
 
 
 def _forget_me(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
@@ -61,14 +62,18 @@ def _forget_me(body: dict[str, Any], client: WebClient, respond: Respond, servic
     respond(replace_original=True, response_type="ephemeral", **progress_blocks.forgotten_message(forgotten, removed))
 
 
-def forget_cancelled(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+def forget_cancelled(ack: Ack, body: dict[str, Any], respond: Respond, background: Executor) -> None:
     ack()
-    with replying(body, respond):
-        respond(replace_original=True, response_type="ephemeral", **progress_blocks.forget_cancelled_message())
+    later(background, body, respond, _cancelled, respond)
+
+
+def _cancelled(respond: Respond) -> None:
+    respond(replace_original=True, response_type="ephemeral", **progress_blocks.forget_cancelled_message())
 
 
 def practise_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
-    """App Home has no response_url: the question opens straight in the answer modal."""
+    """App Home has no response_url: the question opens straight in the answer modal (now, not
+    later: the trigger_id expires 3 s after the click)."""
     ack()
     with replying(body, None):
         _practise_from_home(body, client, services)

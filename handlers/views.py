@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from coachbot import blocks
+from coachbot.bank import Question
 from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
 from coachbot.handlers import payloads
+from coachbot.handlers.errors import later
 from coachbot.handlers.posting import post_or_explain
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
-from coachbot.services.practice import MODAL_MAX_CHARS
+from coachbot.services.practice import MODAL_MAX_CHARS, StoredAnswer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,8 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services,
+                  background: Executor) -> None:
     team, user = payloads.team_id(body), payloads.user_id(body)
     text, share = _typed(view)
     try:
@@ -65,6 +69,13 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
         return
     question = services.practice.question(stored.question_id)
     ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
+    later(background, body, None, _after_answer, client, services, team, user, origin, share_to, question,
+          stored)
+
+
+def _after_answer(client: WebClient, services: Services, team: str, user: str, origin: payloads.AnswerContext,
+                  share_to: str | None, question: Question, stored: StoredAnswer) -> None:
+    """What follows a saved answer: refresh App Home, post the answer where it was shared."""
     if origin.from_home:
         publish_home(client, services, team, user)
     if share_to:

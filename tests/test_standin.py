@@ -1130,3 +1130,59 @@ def test_render_a_rich_text_leaderboard() -> None:
         "*1.* @alice: 12\n"
         "*2.* @bob: 9"
     )
+
+
+# delay_after: the call lands and is recorded at once, the answer comes late
+
+
+def test_delay_after_records_the_post_before_answering(slack: StandInSlack) -> None:
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=5)
+    slack.fail("chat.postMessage", delay_after=1.0, channel="C1")
+    answers: list[Any] = []
+    started = time.monotonic()
+    poster = threading.Thread(target=lambda: answers.append(client.chat_postMessage(channel="C1", text="landed")))
+    poster.start()
+    try:
+        # Slack has the post (and the call) while the client still waits for the answer.
+        landed = slack.wait_for(lambda: slack.messages("C1"), timeout=3)
+        assert [m.text for m in landed] == ["landed"] and answers == []
+        assert [(c.method, c.status, c.error) for c in slack.calls] == [("chat.postMessage", 200, None)]
+    finally:
+        poster.join(timeout=5)
+    assert time.monotonic() - started >= 0.9
+    assert answers[0]["ts"] == landed[0].ts
+    client.chat_postMessage(channel="C2", text="other channels answer at once")  # fault was for C1 only
+    assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def test_delay_after_a_client_that_gives_up_still_leaves_the_post(slack: StandInSlack) -> None:
+    impatient = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=cast(int, 0.1), retry_handlers=[])
+    slack.fail("chat.postMessage", delay_after=0.5, times=2)
+    with pytest.raises(TimeoutError):
+        impatient.chat_postMessage(channel="C1", text="accepted, unanswered")
+    assert [m.text for m in slack.messages("C1")] == ["accepted, unanswered"]  # no waiting: already there
+
+
+def test_delay_after_with_an_error_and_its_validation(slack: StandInSlack) -> None:
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=5, retry_handlers=[])
+    slack.fail("chat.postMessage", error="channel_not_found", delay_after=0.2)
+    started = time.monotonic()
+    assert api_error(client.chat_postMessage, channel="C1", text="x").response["error"] == "channel_not_found"
+    assert time.monotonic() - started >= 0.15 and slack.messages("C1") == []
+    with pytest.raises(ValueError):
+        slack.fail("chat.postMessage", delay_after=-1)
+    with pytest.raises(ValueError):
+        slack.fail("chat.postMessage", delay_after=0)
+
+
+def test_stop_cuts_delay_after_short() -> None:
+    slack = StandInSlack().start()
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
+    slack.fail("chat.postMessage", delay_after=30)
+    worker = threading.Thread(target=lambda: client.chat_postMessage(channel="C1", text="x"), daemon=True)
+    worker.start()
+    slack.wait_for(lambda: slack.messages("C1"), timeout=3)
+    started = time.monotonic()
+    slack.stop()
+    worker.join(timeout=5)
+    assert time.monotonic() - started < 5 and not worker.is_alive()

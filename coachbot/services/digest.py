@@ -22,7 +22,7 @@ from coachbot.errors import ChannelGoneError, InvalidInputError, NotInChannelErr
     StorageUnavailableError
 from coachbot.services.people import zone
 from coachbot.services.progress import AnswerSummary, ProgressService
-from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE, SendReport
+from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE, SendReport, Tick
 from coachbot.storage import ledger, repo
 from coachbot.storage import progress as store
 from coachbot.storage.db import Database
@@ -69,6 +69,10 @@ class DigestSettings:
 
 
 class DigestPoster(Protocol):
+    def ready(self) -> None:
+        """Wait for this post's turn under Slack's rate limits (called before the lease restarts)."""
+        ...
+
     def post_digest(self, team_id: str, channel_id: str, digest: WeeklyDigest, slot_key: str, schedule_id: int) -> str:
         """Post the digest; return its ts. Raises a PostingError subclass."""
         ...
@@ -174,7 +178,8 @@ class DigestService:
     # --- posting ------------------------------------------------------------
 
     def send_due(self, poster: DigestPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
-        now = now or self.clock.now()
+        started = self.clock.now()
+        now = now or started
         report = SendReport()
         try:
             with self.db.session() as session:
@@ -185,21 +190,23 @@ class DigestService:
             report.retry_later.append("database unavailable")
             return report
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, now, report)
+            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, Tick(now, started, self.clock),
+                                       report)
                            for team_id, schedule_id in due]:
                 future.result()
         return report
 
-    def _send_one(self, poster: DigestPoster, team_id: str, schedule_id: int, now: datetime,
+    def _send_one(self, poster: DigestPoster, team_id: str, schedule_id: int, tick: Tick,
                   report: SendReport) -> None:
         try:
-            self._send(poster, team_id, schedule_id, now, report)
+            self._send(poster, team_id, schedule_id, tick, report)
         except StorageUnavailableError:
             log.warning("database unavailable while sending the digest of schedule %s; it will be retried",
                         schedule_id)
             report.retry_later.append(f"{team_id}/digest-{schedule_id}")
 
-    def _send(self, poster: DigestPoster, team_id: str, schedule_id: int, now: datetime, report: SendReport) -> None:
+    def _send(self, poster: DigestPoster, team_id: str, schedule_id: int, tick: Tick, report: SendReport) -> None:
+        now = tick.now
         with self.db.session() as session:
             row = repo.get_schedule(session, team_id, schedule_id)
             if row is None or not (row.enabled and row.digest_enabled):
@@ -215,11 +222,13 @@ class DigestService:
             slot = result.due
         label = f"{team_id}/{channel_id}/digest-{slot.key}"
 
+        claimed_at = tick.at()
+
         def create(session, token: str) -> Digest:
             return Digest(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
-                          slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1)
+                          slot_at=slot.at, status="claimed", claim_token=token, claimed_at=claimed_at, attempts=1)
 
-        taken = ledger.claim(self.db, Digest, team_id=team_id, channel_id=channel_id, slot_key=slot.key, now=now,
+        taken = ledger.claim(self.db, Digest, team_id=team_id, channel_id=channel_id, slot_key=slot.key, now=claimed_at,
                              lease=self.lease, create=create, read=lambda session, row: row.slot_at)
         if taken is None:
             self._checked(team_id, schedule_id, now, only_if_posted=slot.key)
@@ -231,6 +240,10 @@ class DigestService:
                 report.recovered.append(label)
                 return
         digest = self.build(team_id, channel_id, slot.at, mode=mode, tz=tz)
+        poster.ready()
+        if not ledger.renew(self.db, Digest, team_id, taken.row_id, taken.token, tick.at()):
+            log.warning("lost the claim on %s while waiting to post; another process has it", label)
+            return
         try:
             ts = poster.post_digest(team_id, channel_id, digest, slot.key, schedule_id)
         except SlackUnavailableError:

@@ -43,6 +43,10 @@ CLAIM_LEASE = timedelta(minutes=2)
 
 
 class PromptPoster(Protocol):
+    def ready(self) -> None:
+        """Wait for this post's turn under Slack's rate limits (called before the lease restarts)."""
+        ...
+
     def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
         """Post the prompt; return its message ts. Raises a PostingError subclass."""
         ...
@@ -54,6 +58,22 @@ class PromptPoster(Protocol):
     def tell_owner(self, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
         """Tell the person who set up the schedule why it stopped."""
         ...
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One run of ``send_due``: the instant it acts at, and the clock for claim times.
+
+    Which slots are due is decided at ``now`` (which ``--now`` may move); a claim is
+    stamped when it is taken, ``now`` plus the time the run has taken so far, so a
+    claim made late in a long run is not already stale for another process."""
+
+    now: datetime
+    started: datetime
+    clock: Clock
+
+    def at(self) -> datetime:
+        return self.now + (self.clock.now() - self.started)
 
 
 @dataclass(frozen=True)
@@ -241,7 +261,8 @@ class PromptService:
     def send_due(self, poster: PromptPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
         """Post every prompt due at ``now`` that was not posted yet. Safe to run
         twice, or in two processes at once: each slot is posted once."""
-        now = now or self.clock.now()
+        started = self.clock.now()
+        now = now or started
         report = SendReport()
         try:
             with self.db.session() as session:
@@ -252,20 +273,22 @@ class PromptService:
             return report
         # One channel's slow or failing Slack call must not hold up the others.
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, now, report)
+            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, Tick(now, started, self.clock),
+                                       report)
                            for team_id, schedule_id in due]:
                 future.result()
         return report
 
-    def _send_one(self, poster: PromptPoster, team_id: str, schedule_id: int, now: datetime, report: SendReport) -> None:
+    def _send_one(self, poster: PromptPoster, team_id: str, schedule_id: int, tick: Tick, report: SendReport) -> None:
         try:
-            self._send_schedule(poster, team_id, schedule_id, now, report)
+            self._send_schedule(poster, team_id, schedule_id, tick, report)
         except StorageUnavailableError:
             log.warning("database unavailable while sending schedule %s; it will be retried", schedule_id)
             report.retry_later.append(f"{team_id}/schedule-{schedule_id}")
 
-    def _send_schedule(self, poster: PromptPoster, team_id: str, schedule_id: int, now: datetime,
+    def _send_schedule(self, poster: PromptPoster, team_id: str, schedule_id: int, tick: Tick,
                        report: SendReport) -> None:
+        now = tick.now
         with self.db.session() as session:
             row = repo.get_schedule(session, team_id, schedule_id)
             if row is None or not row.enabled:
@@ -282,7 +305,7 @@ class PromptService:
                 return
             slot = result.due
         label = f"{team_id}/{channel_id}/{slot.key}"
-        claim = self._claim(team_id, schedule_id, channel_id, slot, now)
+        claim = self._claim(team_id, schedule_id, channel_id, slot, tick.at())
         if claim is None:
             self._advance(team_id, schedule_id, now)
             return
@@ -293,6 +316,10 @@ class PromptService:
                 self._posted(team_id, schedule_id, prompt_id, token, ts, question, now)
                 report.recovered.append(label)
                 return
+        poster.ready()
+        if not ledger.renew(self.db, Prompt, team_id, prompt_id, token, tick.at()):
+            log.warning("lost the claim on %s while waiting to post; another process has it", label)
+            return
         try:
             ts = poster.post_prompt(team_id, channel_id, question, slot.key, schedule_id)
         except SlackUnavailableError:

@@ -23,7 +23,10 @@ class Fault:
     another status gives that HTTP status (429 with a ``Retry-After``
     header). A fault with status 200 and no error only adds ``delay``, after
     which the call goes through normally (like a slow Slack: the client may
-    time out although the message is posted).
+    time out although the message is posted). ``delay_after`` holds the
+    answer back after the call has been handled and recorded: the post has
+    landed, but the client does not know yet (a process killed in that
+    window never learns its post went out).
     """
 
     method: str
@@ -32,6 +35,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     channel: str | None = None
+    delay_after: float = 0.0
 
     @property
     def fails(self) -> bool:

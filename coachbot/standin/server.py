@@ -288,6 +288,7 @@ class StandInSlack:
         delay: float = 0.0,
         times: int = 1,
         channel: str | None = None,
+        delay_after: float = 0.0,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail (``times=-1``: until :meth:`clear_faults`).
 
@@ -295,14 +296,19 @@ class StandInSlack:
         another status (429, 500, 503...) answers that HTTP status, 429 with
         a ``Retry-After`` header (``retry_after``, default 1). ``delay``
         sleeps first; with neither error nor status the call then goes
-        through (a slow Slack). ``channel`` limits the fault to calls naming
-        that channel. ``method="response_url"`` faults response_url posts.
+        through (a slow Slack). ``delay_after`` lets the call be handled and
+        recorded at once, then holds the answer back that long (the post has
+        landed; the client does not know yet). ``channel`` limits the fault to
+        calls naming that channel. ``method="response_url"`` faults
+        response_url posts.
         """
-        if status == 200 and error is None and delay <= 0:
-            raise ValueError("a fault needs an error, a non-200 status or a delay")
+        if delay_after < 0:
+            raise ValueError("delay_after cannot be negative")
+        if status == 200 and error is None and delay <= 0 and delay_after <= 0:
+            raise ValueError("a fault needs an error, a non-200 status, a delay or a delay_after")
         if status == 429 and retry_after is None:
             retry_after = 1
-        fault = Fault(method, error, status, retry_after, delay, channel)
+        fault = Fault(method, error, status, retry_after, delay, channel, delay_after)
         self._faults.add(fault, times)
 
     def clear_faults(self) -> None:
@@ -442,8 +448,10 @@ class StandInSlack:
             params, answer = {}, _error_body(error)
         if answer is None:
             answer = self._check_auth(headers, params)
+        fault = None
         if answer is None:
-            status, answer, extra_headers = self._apply_fault(self._faults.take(method, _channel_arg(params)))
+            fault = self._faults.take(method, _channel_arg(params))
+            status, answer, extra_headers = self._apply_fault(fault)
         if answer is None and method in _RATE_LIMITED_METHODS:
             wait = self._limiter.admit(_channel_arg(params) or "")
             if wait is not None:
@@ -458,6 +466,8 @@ class StandInSlack:
             error_code = None if answer.get("ok") else str(answer.get("error"))
             self._calls.append(Call(method, params, at, status, error_code))
         self._bump()
+        if fault is not None and fault.delay_after > 0:
+            self._stopping.wait(fault.delay_after)  # handled and recorded; the answer is late
         return Reply.json(status, answer, extra_headers)
 
     def handle_response_url(self, token: str, headers: Mapping[str, str], body: bytes) -> Reply:
@@ -485,6 +495,8 @@ class StandInSlack:
                     reply = Reply.text(error.status if error.status != 200 else 400, error.error)
             self._response_posts.append(ResponsePost(hook.url, hook.user_id, hook.channel_id, payload, at))
         self._bump()
+        if fault is not None and fault.delay_after > 0:
+            self._stopping.wait(fault.delay_after)
         return reply
 
     # Internals

@@ -66,6 +66,15 @@ def claim(db: Database, model: Any, *, team_id: str, channel_id: str, slot_key: 
         return None  # another process inserted the same slot first
 
 
+def renew(db: Database, model: Any, team_id: str, row_id: int, token: str, at: datetime) -> bool:
+    """Restart the lease just before posting; False if the claim was lost to another process
+    (its lease ran out while this one waited), which must then not post."""
+    with db.session() as session:
+        return session.execute(update(model).where(model.team_id == team_id, model.id == row_id,
+                                                   model.claim_token == token)
+                               .values(claimed_at=at)).rowcount == 1
+
+
 def mark_posted(session: Session, model: Any, team_id: str, row_id: int, ts: str, now: datetime) -> None:
     session.execute(update(model).where(model.team_id == team_id, model.id == row_id)
                     .values(status="posted", posted_at=now, message_ts=ts, claim_token=None))
