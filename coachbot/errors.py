@@ -53,4 +53,16 @@ class NotInChannelError(PostingError):
 
 
 class SlackUnavailableError(PostingError):
-    """Slack failed for now (5xx, network, rate limits past our retries): try again on the next tick."""
+    """Slack failed for now (5xx, network, rate limits past our retries): try again on the next tick.
+
+    ``maybe_posted``: the outcome is unknown (a timeout, a dropped connection, a 5xx after
+    the request went out), so the post may exist; check the channel before posting again."""
+
+    def __init__(self, message: str = "", *, maybe_posted: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_posted = maybe_posted
+
+
+class SlackRejectedError(SlackUnavailableError):
+    """Slack refused the call itself (invalid_auth, missing_scope, ...): nothing was posted,
+    and retrying won't help until an operator fixes the app's token or scopes."""

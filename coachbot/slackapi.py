@@ -17,7 +17,13 @@ from slack_sdk.http_retry.state import RetryState
 from coachbot import blocks
 from coachbot.blocks import digest as digest_blocks
 from coachbot.bank import Question
-from coachbot.errors import ChannelGoneError, NotInChannelError, PostingError, SlackUnavailableError
+from coachbot.errors import (
+    ChannelGoneError,
+    NotInChannelError,
+    PostingError,
+    SlackRejectedError,
+    SlackUnavailableError,
+)
 from coachbot.pacing import Pacer
 from coachbot.services.people import Directory, PersonInfo
 
@@ -93,8 +99,8 @@ class SlackPromptPoster:
                 except SlackApiError as again:
                     raise _posting_error(again) from again
             raise _posting_error(exc) from exc
-        except OSError as exc:  # network faults that outlived slack_sdk's retries
-            raise SlackUnavailableError(str(exc)) from exc
+        except OSError as exc:  # network faults that outlived slack_sdk's retries: Slack may have the post
+            raise SlackUnavailableError(type(exc).__name__, maybe_posted=True) from exc
 
     def ready(self) -> None:
         if self.pacer is not None:
@@ -135,7 +141,7 @@ class SlackPromptPoster:
         except SlackApiError as exc:
             raise _posting_error(exc) from exc
         except OSError as exc:
-            raise SlackUnavailableError(str(exc)) from exc
+            raise SlackUnavailableError(type(exc).__name__, maybe_posted=True) from exc
 
     def find_digest(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int) -> str | None:
         return self._find(channel_id, self.DIGEST_TYPE, slot_key, schedule_id)
@@ -158,10 +164,12 @@ def _posting_error(exc: SlackApiError) -> PostingError:
         return ChannelGoneError(error)
     if error in ("not_in_channel", "method_not_supported_for_channel_type"):
         return NotInChannelError(error)
-    if status >= 500 or status == 429 or error in TRANSIENT:
-        return SlackUnavailableError(error or f"HTTP {status}")
+    if status == 429 or error == "ratelimited":
+        return SlackUnavailableError(error or "HTTP 429")  # refused before posting: safe to post again
+    if status >= 500 or error in TRANSIENT:
+        return SlackUnavailableError(error or f"HTTP {status}", maybe_posted=True)
     # invalid_auth, missing_scope...: nothing a retry fixes, but nothing to stop the schedule for either.
-    return SlackUnavailableError(error or f"HTTP {status}")
+    return SlackRejectedError(error or f"HTTP {status}")
 
 
 class PacedRateLimitHandler(RateLimitErrorRetryHandler):

@@ -22,7 +22,7 @@ from coachbot.errors import ChannelGoneError, InvalidInputError, NotInChannelErr
     StorageUnavailableError
 from coachbot.services.people import zone
 from coachbot.services.progress import AnswerSummary, ProgressService
-from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE, SendReport, Tick
+from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE, SendReport, Tick, log_unavailable
 from coachbot.storage import ledger, repo
 from coachbot.storage import progress as store
 from coachbot.storage.db import Database
@@ -154,17 +154,19 @@ class DigestService:
         """The digest for the seven days before ``until``."""
         since = until - WEEK
         with self.db.session() as session:
-            answers = store.channel_answers(session, team_id, channel_id, since, until)
+            # Counted in the database; only the few answers shown are loaded whole.
+            tallies = store.channel_tallies(session, team_id, channel_id, since, until)
+            top_rows = store.channel_answers(session, team_id, channel_id, since, until, reacted_only=True,
+                                             limit=TOP_ANSWERS)
             all_time = store.channel_category_counts(session, team_id, channel_id)
-            top_rows = [a for a in answers if a.reaction_count > 0][:TOP_ANSWERS]
         top = self.progress.summaries(team_id, top_rows, with_emoji=True)
         people: dict[str, list[int]] = {}
         week_counts: dict[str, int] = {}
-        for a in answers:
-            tally = people.setdefault(a.user_id, [0, 0])
-            tally[0] += 1
-            tally[1] += a.reaction_count
-            week_counts[a.category] = week_counts.get(a.category, 0) + 1
+        for t in tallies:
+            tally = people.setdefault(t.user_id, [0, 0])
+            tally[0] += t.answers
+            tally[1] += t.reactions
+            week_counts[t.category] = week_counts.get(t.category, 0) + t.answers
         participants = tuple(Participant(u, n, r) for u, (n, r) in
                              sorted(people.items(), key=lambda item: (-item[1][0], -item[1][1], item[0])))
         areas = categories_for(mode)
@@ -172,7 +174,8 @@ class DigestService:
         left_out = tuple(c for c in areas if not week_counts.get(c.slug))
         local = zone(tz)
         return WeeklyDigest(channel_id, (since + timedelta(seconds=1)).astimezone(local).date(),
-                            (until - timedelta(seconds=1)).astimezone(local).date(), len(answers), tuple(top),
+                            (until - timedelta(seconds=1)).astimezone(local).date(), sum(week_counts.values()),
+                            tuple(top),
                             participants, covered, left_out, choose_focus(left_out, week_counts, all_time, areas))
 
     # --- posting ------------------------------------------------------------
@@ -246,8 +249,9 @@ class DigestService:
             return
         try:
             ts = poster.post_digest(team_id, channel_id, digest, slot.key, schedule_id)
-        except SlackUnavailableError:
-            ledger.release(self.db, Digest, team_id, taken.row_id, taken.token)
+        except SlackUnavailableError as exc:
+            ledger.release(self.db, Digest, team_id, taken.row_id, taken.token, uncertain=exc.maybe_posted)
+            log_unavailable(label, exc)
             report.retry_later.append(label)
             return
         except (ChannelGoneError, NotInChannelError) as exc:

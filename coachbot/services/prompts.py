@@ -28,6 +28,7 @@ from coachbot.errors import (
     ChannelGoneError,
     InvalidInputError,
     NotInChannelError,
+    SlackRejectedError,
     SlackUnavailableError,
     StorageUnavailableError,
 )
@@ -124,6 +125,14 @@ class SendReport:
     missed: list[str] = field(default_factory=list)
     retry_later: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
+
+
+def log_unavailable(label: str, exc: Exception) -> None:
+    if isinstance(exc, SlackRejectedError):
+        # Not Slack being down: the app's token or scopes are wrong. Every tick retries, and says so.
+        log.error("Slack refused to post %s (%s): check SLACK_BOT_TOKEN and the app's scopes", label, exc)
+    else:
+        log.warning("Slack unavailable for %s (%s): retrying on the next tick", label, exc)
 
 
 def describe_schedule(row: Schedule) -> str:
@@ -322,8 +331,9 @@ class PromptService:
             return
         try:
             ts = poster.post_prompt(team_id, channel_id, question, slot.key, schedule_id)
-        except SlackUnavailableError:
-            self._release(team_id, prompt_id, token)
+        except SlackUnavailableError as exc:
+            ledger.release(self.db, Prompt, team_id, prompt_id, token, uncertain=exc.maybe_posted)
+            log_unavailable(label, exc)
             report.retry_later.append(label)
             return
         except (ChannelGoneError, NotInChannelError) as exc:

@@ -48,7 +48,7 @@ def claim(db: Database, model: Any, *, team_id: str, channel_id: str, slot_key: 
                 return Claim(row.id, token, False, read(session, row))
             if existing.status in ("posted", "failed"):
                 return None
-            stale = existing.status == "pending" or (existing.claimed_at or now) <= now - lease
+            stale = existing.status in ("pending", "unknown") or (existing.claimed_at or now) <= now - lease
             if not stale:
                 return None
             held = existing.claim_token
@@ -60,8 +60,9 @@ def claim(db: Database, model: Any, *, team_id: str, channel_id: str, slot_key: 
             ).rowcount
             if taken != 1:
                 return None
-            # A claim that was held (not released) may have been posted before its holder died.
-            return Claim(existing.id, token, existing.status == "claimed", read(session, existing))
+            # A claim that was held (not released) may have been posted before its holder died, and
+            # one released after an unknown outcome (a timeout) may have been posted too.
+            return Claim(existing.id, token, existing.status in ("claimed", "unknown"), read(session, existing))
     except IntegrityError:
         return None  # another process inserted the same slot first
 
@@ -80,8 +81,11 @@ def mark_posted(session: Session, model: Any, team_id: str, row_id: int, ts: str
                     .values(status="posted", posted_at=now, message_ts=ts, claim_token=None))
 
 
-def release(db: Database, model: Any, team_id: str, row_id: int, token: str, *, failed: bool = False) -> None:
-    """Give the slot back (to be retried), or mark it failed for good."""
+def release(db: Database, model: Any, team_id: str, row_id: int, token: str, *, failed: bool = False,
+            uncertain: bool = False) -> None:
+    """Give the slot back to be retried ("pending"; "unknown" when the post may have gone out,
+    so the next taker checks Slack first), or mark it failed for good."""
+    status = "failed" if failed else ("unknown" if uncertain else "pending")
     with db.session() as session:
         session.execute(update(model).where(model.team_id == team_id, model.id == row_id, model.claim_token == token)
-                        .values(status="failed" if failed else "pending", claim_token=None))
+                        .values(status=status, claim_token=None))
