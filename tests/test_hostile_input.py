@@ -9,9 +9,9 @@ after itself instead of starting from an empty one.
 
 The /prep property test runs through the full app (signed request, Bolt, the
 listener pool, the response_url, the database) on both backends. Each example
-costs ~20 ms, half of it Bolt polling for the ack every 10 ms, so 2,000 on both
-backends would take ~90 s on its own: with ``CI`` set it runs 2,000 examples on
-SQLite and 500 on PostgreSQL; locally 200 and 50. The hypothesis profiles are
+costs ~10-20 ms, so 2,000 on both backends would take too long on 2 cores: with
+``CI`` set it runs 2,000 examples on SQLite and 500 on PostgreSQL; locally 200
+and 50. The hypothesis profiles are
 registered here, under names of their own, and applied to this test only
 (conftest stays untouched; no example database is written).
 
