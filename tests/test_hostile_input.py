@@ -22,16 +22,12 @@ covers both.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import re
-import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -40,9 +36,6 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select
-from sqlalchemy import text as sql
-from sqlalchemy.engine import Engine
 
 from coachbot import blocks
 from coachbot import commands as prep_commands
@@ -54,9 +47,7 @@ from coachbot.standin import requests as slack_requests
 from coachbot.standin.driver import Seen, find_button
 from coachbot.standin.model import Message, View
 from coachbot.standin.render import render_blocks
-from coachbot.standin.server import StandInSlack
-from coachbot.storage.models import Answer, Base
-from tests.scenario import Bot, start_bot
+from tests.harness import AppHarness, module_app
 
 BACKENDS = ("sqlite", "postgresql")
 # The start of coachbot's generic reply to an unhandled exception (its error handler's FALLBACK text).
@@ -101,48 +92,8 @@ class Reply:
         return json.loads(self.body)
 
 
-class Harness:
+class Harness(AppHarness):
     """The real app on one backend, a stand-in Slack, and ways to see every effect of a request."""
-
-    def __init__(self, backend: str, bot: Bot, slack: StandInSlack, url: str) -> None:
-        self.backend = backend
-        self.bot = bot
-        self.slack = slack
-        self.engine: Engine = create_engine(url)
-        self._pending: set[Future] = set()
-        self._lock = threading.Lock()
-        # The listener pool Bolt runs every listener on, and the pool for work after an ack.
-        assert bot.web.executors
-        for executor in bot.web.executors:
-            self._track(executor)
-
-    def _track(self, executor: Any) -> None:
-        submit = executor.submit
-
-        def tracked(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-            future = submit(fn, *args, **kwargs)
-            with self._lock:
-                self._pending.add(future)
-            future.add_done_callback(self._done)
-            return future
-
-        executor.submit = tracked  # type: ignore[method-assign]
-
-    def _done(self, future: Future) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def settle(self, timeout: float = 15.0) -> None:
-        """Wait until every listener still working after its ack has finished."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = list(self._pending)
-            if not pending:
-                return
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"{len(pending)} listener(s) still running after {timeout}s"
-            wait(pending, timeout=remaining)
 
     def send(self, body: bytes, content_type: str, **kwargs: Any) -> Reply:
         try:
@@ -151,59 +102,11 @@ class Harness:
             return Reply(500, b"", exc)
         return Reply(sent.status, sent.body)
 
-    def snapshot(self) -> dict[str, tuple[int, str]]:
-        """Each table's row count and a digest of its rows: inserts, updates and deletes all show.
-        (Plain DB-API queries: this runs twice per example of the property test.)"""
-        found: dict[str, tuple[int, str]] = {}
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            for table in Base.metadata.sorted_tables:
-                cursor.execute(f'SELECT * FROM "{table.name}"')
-                rows = sorted(repr(tuple(row)) for row in cursor.fetchall())
-                found[table.name] = (len(rows), hashlib.sha1("\n".join(rows).encode()).hexdigest())
-            cursor.close()
-            connection.rollback()
-        finally:
-            connection.close()
-        return found
-
-    @staticmethod
-    def changed(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> set[str]:
-        return {name for name in after if before.get(name) != after[name]}
-
-    def answers(self, **where: Any) -> list[Answer]:
-        with self.bot.services.db.session() as session:
-            query = select(Answer).order_by(Answer.id)
-            for name, value in where.items():
-                query = query.where(getattr(Answer, name) == value)
-            return list(session.scalars(query))
-
-    def close(self) -> None:
-        self.bot.web.close()
-        self.engine.dispose()
-
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("hostile") / "coachbot.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            connection.execute(sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-    slack = StandInSlack().start()
-    harness = Harness(request.param, start_bot(slack, url), slack, url)
-    try:
-        yield harness
-    finally:
-        harness.close()
-        slack.stop()
+    with module_app(request, tmp_path_factory, Harness) as harness:
+        yield harness  # type: ignore[misc]
 
 
 class ErrorTrap(logging.Handler):

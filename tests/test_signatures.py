@@ -9,22 +9,16 @@ after itself.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy import text as sql
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from coachbot import blocks
 from coachbot.slackapi import SlackPromptPoster, prompt_client
@@ -33,7 +27,8 @@ from coachbot.standin.driver import Seen, find_button
 from coachbot.standin.model import Message, View
 from coachbot.standin.server import StandInSlack
 from coachbot.standin.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signature
-from coachbot.storage.models import Answer, Base
+from coachbot.storage.models import Answer
+from tests.harness import AppHarness, module_app
 from tests.scenario import SECRET, Bot, start_bot
 
 BACKENDS = ("sqlite", "postgresql")
@@ -45,63 +40,8 @@ SLOT = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)  # tests.scenario.START is 09:0
 FIVE_MINUTES = 5 * 60
 
 
-class Harness:
+class Harness(AppHarness):
     """The real app on one backend and a stand-in Slack; waits for listeners still working after their ack."""
-
-    def __init__(self, bot: Bot, slack: StandInSlack, url: str) -> None:
-        self.bot = bot
-        self.slack = slack
-        self.engine: Engine = create_engine(url)
-        self._pending: set[Future] = set()
-        self._lock = threading.Lock()
-        # The listener pool Bolt runs every listener on, and the pool for work after an ack.
-        assert bot.web.executors
-        for executor in bot.web.executors:
-            self._track(executor)
-
-    def _track(self, executor: Any) -> None:
-        submit = executor.submit
-
-        def tracked(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-            future = submit(fn, *args, **kwargs)
-            with self._lock:
-                self._pending.add(future)
-            future.add_done_callback(self._done)
-            return future
-
-        executor.submit = tracked  # type: ignore[method-assign]
-
-    def _done(self, future: Future) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def settle(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = list(self._pending)
-            if not pending:
-                return
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"{len(pending)} listener(s) still running after {timeout}s"
-            wait(pending, timeout=remaining)
-
-    def snapshot(self) -> dict[str, tuple[int, str]]:
-        """Each table's row count and a digest of its rows: inserts, updates and deletes all show.
-        (Plain DB-API queries: this runs twice per example of the property test.)"""
-        found: dict[str, tuple[int, str]] = {}
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            for table in Base.metadata.sorted_tables:
-                cursor.execute(f'SELECT * FROM "{table.name}"')
-                rows = sorted(repr(tuple(row)) for row in cursor.fetchall())
-                found[table.name] = (len(rows), hashlib.sha1("\n".join(rows).encode()).hexdigest())
-            cursor.close()
-            connection.rollback()
-        finally:
-            connection.close()
-        return found
 
     def seen(self) -> dict[str, Any]:
         """Everything a request could have caused, outside the database."""
@@ -114,10 +54,6 @@ class Harness:
             "messages": {c: len(self.slack.messages(c)) for c in (CHANNEL, DAILY)},
         }
 
-    def answers(self) -> list[Answer]:
-        with self.bot.services.db.session() as session:
-            return list(session.scalars(select(Answer).order_by(Answer.id)))
-
 
 @dataclass
 class Screens:
@@ -128,25 +64,8 @@ class Screens:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("signatures") / "coachbot.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            connection.execute(sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-    slack = StandInSlack().start()
-    harness = Harness(start_bot(slack, url), slack, url)
-    try:
-        yield harness
-    finally:
-        harness.bot.web.close()
-        harness.engine.dispose()
-        slack.stop()
+    with module_app(request, tmp_path_factory, Harness) as harness:
+        yield harness  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
