@@ -15,7 +15,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from coachbot.services import Services
 from coachbot.services.digest import DigestPoster
-from coachbot.services.prompts import PromptPoster, SendReport
+from coachbot.services.fanout import SendReport
+from coachbot.services.prompts import PromptPoster
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from coachbot.storage.db import Database
-from coachbot.storage.models import Base
+
+from tests.scenario import empty_tables
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -71,12 +72,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_tables(url)
     return url
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> str:
+    """The per-run PostgreSQL database, emptied for this test (for PostgreSQL-only tests)."""
+    empty_tables(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture

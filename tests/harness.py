@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
-from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 
 from coachbot.standin.server import StandInSlack
 from coachbot.storage.models import Answer, Base
-from tests.scenario import Bot, start_bot
+from tests.scenario import Bot, empty_tables, start_bot
 
 Snapshot = dict[str, tuple[int, str]]
 
@@ -109,11 +108,7 @@ def module_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            connection.execute(sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_tables(url)
     slack = StandInSlack().start()
     harness = make(request.param, start_bot(slack, url), slack, url)
     try:

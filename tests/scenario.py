@@ -47,6 +47,19 @@ def start_bot(slack: StandInSlack, database_url: str, **env: str) -> Bot:
     return Bot(slack, SlackDriver(slack, web, SECRET), services, clock, web, config)
 
 
+def empty_tables(url: str) -> None:
+    """Empty every table of a PostgreSQL database (the per-run one is shared by the run's tests)."""
+    from sqlalchemy import create_engine, text
+
+    from coachbot.storage.models import Base
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 def text_of(blocks: list[dict]) -> str:
     return render_blocks(blocks)
 

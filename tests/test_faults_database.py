@@ -17,13 +17,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from coachbot import blocks
 from coachbot.slackapi import SlackPromptPoster, prompt_client
-from coachbot.storage.db import Database
-from coachbot.storage.models import Answer, Base, Prompt, Reaction, Schedule
+from coachbot.storage.models import Answer, Prompt, Reaction, Schedule
 from tests.scenario import Bot, start_bot, text_of
 from tests.tcpproxy import TcpProxy, proxied
 
@@ -41,14 +40,8 @@ def outage(postgres_url: str) -> Iterator[TcpProxy]:
 
 
 @pytest.fixture
-def flaky_bot(slack, postgres_url: str, outage: TcpProxy) -> Iterator[Bot]:
-    # The run's PostgreSQL database is shared by its tests: start from empty tables.
-    clean = Database(postgres_url)
-    with clean.engine.begin() as connection:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    clean.dispose()
-    running = start_bot(slack, proxied(postgres_url, outage.port))
+def flaky_bot(slack, pg_url: str, outage: TcpProxy) -> Iterator[Bot]:
+    running = start_bot(slack, proxied(pg_url, outage.port))
     yield running
     outage.restore()
     running.web.close()

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from coachbot.app import slack_services, web_client
 from coachbot.config import Config
@@ -43,7 +43,7 @@ from coachbot.standin.driver import SlackDriver
 from coachbot.standin.requests import reaction_added
 from coachbot.standin.server import StandInSlack
 from coachbot.storage.db import Database
-from coachbot.storage.models import Answer, Base, ProcessedEvent, Prompt, Reaction, Schedule
+from coachbot.storage.models import Answer, ProcessedEvent, Prompt, Reaction, Schedule
 from tests.scenario import SECRET
 
 pytestmark = pytest.mark.slow
@@ -56,17 +56,6 @@ PROMPT = "coachbot_prompt"
 
 
 # --- set-up -------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> str:
-    """The per-run PostgreSQL database, emptied for this test."""
-    engine = create_engine(postgres_url)
-    with engine.begin() as connection:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return postgres_url
 
 
 @pytest.fixture

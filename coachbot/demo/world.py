@@ -31,7 +31,7 @@ from coachbot.config import Config
 from coachbot.errors import CoachbotError, ConfigError
 from coachbot.scheduler import tick
 from coachbot.services import Services
-from coachbot.services.prompts import SendReport
+from coachbot.services.fanout import SendReport
 from coachbot.slackapi import SlackPromptPoster, prompt_client
 from coachbot.standin.driver import SlackDriver
 from coachbot.standin.server import StandInSlack

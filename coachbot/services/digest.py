@@ -9,7 +9,6 @@ answers posted in that channel are used: private answers never appear.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -18,11 +17,11 @@ from sqlalchemy import select
 
 from coachbot import schedule as slots, tracks
 from coachbot.clock import Clock
-from coachbot.errors import ChannelGoneError, InvalidInputError, NotInChannelError, SlackUnavailableError, \
-    StorageUnavailableError
+from coachbot.errors import ChannelGoneError, InvalidInputError, NotInChannelError, SlackUnavailableError
 from coachbot.services.people import zone
 from coachbot.services.progress import AnswerSummary, ProgressService
-from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE, SendReport, Tick, log_unavailable
+from coachbot.services.fanout import SendReport, Tick, fan_out, log_unavailable
+from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE
 from coachbot.storage import ledger, repo
 from coachbot.storage import progress as store
 from coachbot.storage.db import Database
@@ -181,32 +180,9 @@ class DigestService:
     # --- posting ------------------------------------------------------------
 
     def send_due(self, poster: DigestPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
-        started = self.clock.now()
-        now = now or started
-        report = SendReport()
-        try:
-            with self.db.session() as session:
-                due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(
-                    Schedule.enabled.is_(True), Schedule.digest_enabled.is_(True)))]
-        except StorageUnavailableError:
-            log.warning("database unavailable: nothing sent this tick; the next tick retries")
-            report.retry_later.append("database unavailable")
-            return report
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, Tick(now, started, self.clock),
-                                       report)
-                           for team_id, schedule_id in due]:
-                future.result()
-        return report
-
-    def _send_one(self, poster: DigestPoster, team_id: str, schedule_id: int, tick: Tick,
-                  report: SendReport) -> None:
-        try:
-            self._send(poster, team_id, schedule_id, tick, report)
-        except StorageUnavailableError:
-            log.warning("database unavailable while sending the digest of schedule %s; it will be retried",
-                        schedule_id)
-            report.retry_later.append(f"{team_id}/digest-{schedule_id}")
+        """Post every digest due at ``now`` that was not posted yet, exactly once."""
+        return fan_out(self.db, self.clock, now, lambda team_id, schedule_id, tick, report: self._send(
+            poster, team_id, schedule_id, tick, report), what="digest", digests=True, workers=workers)
 
     def _send(self, poster: DigestPoster, team_id: str, schedule_id: int, tick: Tick, report: SendReport) -> None:
         now = tick.now

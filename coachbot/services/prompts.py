@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
@@ -28,10 +27,9 @@ from coachbot.errors import (
     ChannelGoneError,
     InvalidInputError,
     NotInChannelError,
-    SlackRejectedError,
     SlackUnavailableError,
-    StorageUnavailableError,
 )
+from coachbot.services.fanout import SendReport, Tick, fan_out, log_unavailable
 from coachbot.services.people import PeopleService, zone
 from coachbot.storage import ledger, repo
 from coachbot.storage.db import Database
@@ -59,22 +57,6 @@ class PromptPoster(Protocol):
     def tell_owner(self, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
         """Tell the person who set up the schedule why it stopped."""
         ...
-
-
-@dataclass(frozen=True)
-class Tick:
-    """One run of ``send_due``: the instant it acts at, and the clock for claim times.
-
-    Which slots are due is decided at ``now`` (which ``--now`` may move); a claim is
-    stamped when it is taken, ``now`` plus the time the run has taken so far, so a
-    claim made late in a long run is not already stale for another process."""
-
-    now: datetime
-    started: datetime
-    clock: Clock
-
-    def at(self) -> datetime:
-        return self.now + (self.clock.now() - self.started)
 
 
 @dataclass(frozen=True)
@@ -116,23 +98,6 @@ class ScheduleStopped:
 class SchedulePaused:
     schedule: ScheduleView
     until: date | None
-
-
-@dataclass
-class SendReport:
-    posted: list[str] = field(default_factory=list)  # "team/channel/slot"
-    recovered: list[str] = field(default_factory=list)  # found already posted on Slack
-    missed: list[str] = field(default_factory=list)
-    retry_later: list[str] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)
-
-
-def log_unavailable(label: str, exc: Exception) -> None:
-    if isinstance(exc, SlackRejectedError):
-        # Not Slack being down: the app's token or scopes are wrong. Every tick retries, and says so.
-        log.error("Slack refused to post %s (%s): check SLACK_BOT_TOKEN and the app's scopes", label, exc)
-    else:
-        log.warning("Slack unavailable for %s (%s): retrying on the next tick", label, exc)
 
 
 def describe_schedule(row: Schedule) -> str:
@@ -270,30 +235,8 @@ class PromptService:
     def send_due(self, poster: PromptPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
         """Post every prompt due at ``now`` that was not posted yet. Safe to run
         twice, or in two processes at once: each slot is posted once."""
-        started = self.clock.now()
-        now = now or started
-        report = SendReport()
-        try:
-            with self.db.session() as session:
-                due = [(s.team_id, s.id) for s in session.scalars(select(Schedule).where(Schedule.enabled.is_(True)))]
-        except StorageUnavailableError:
-            log.warning("database unavailable: nothing sent this tick; the next tick retries")
-            report.retry_later.append("database unavailable")
-            return report
-        # One channel's slow or failing Slack call must not hold up the others.
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for future in [pool.submit(self._send_one, poster, team_id, schedule_id, Tick(now, started, self.clock),
-                                       report)
-                           for team_id, schedule_id in due]:
-                future.result()
-        return report
-
-    def _send_one(self, poster: PromptPoster, team_id: str, schedule_id: int, tick: Tick, report: SendReport) -> None:
-        try:
-            self._send_schedule(poster, team_id, schedule_id, tick, report)
-        except StorageUnavailableError:
-            log.warning("database unavailable while sending schedule %s; it will be retried", schedule_id)
-            report.retry_later.append(f"{team_id}/schedule-{schedule_id}")
+        return fan_out(self.db, self.clock, now, lambda team_id, schedule_id, tick, report: self._send_schedule(
+            poster, team_id, schedule_id, tick, report), what="schedule", workers=workers)
 
     def _send_schedule(self, poster: PromptPoster, team_id: str, schedule_id: int, tick: Tick,
                        report: SendReport) -> None:
