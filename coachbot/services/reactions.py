@@ -3,16 +3,14 @@
 Slack sends ``reaction_added`` / ``reaction_removed`` for every message in the
 channels the bot is in; only those on a stored answer (a thread reply to a
 prompt, or the bot's post of a shared answer) are kept. A person's reactions
-on their own answer are stored but never counted.
+on their own answer are stored but never counted. A retried delivery (the same
+``event_id``) changes nothing the second time.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from coachbot.clock import Clock
-from coachbot.storage import progress as store
-from coachbot.storage import repo
+from coachbot.storage import reactions as store
 from coachbot.storage.db import Database
 
 MAX_EMOJI = 100
@@ -25,29 +23,20 @@ class ReactionService:
 
     def added(self, *, team_id: str, event_id: str, channel_id: str, ts: str, user_id: str, emoji: str) -> bool:
         """True if stored; False if not on an answer, or a retry or repeat of one already stored."""
-        if not (team_id and channel_id and ts and user_id and emoji) or len(emoji) > MAX_EMOJI:
+        if not (team_id and event_id and channel_id and ts and user_id and emoji) or len(emoji) > MAX_EMOJI:
             return False
         now = self.clock.now()
-        try:
-            with self.db.session() as session:
-                answer = store.answer_at(session, team_id, channel_id, ts)
-                if answer is None:
-                    return False
-                repo.remember_event(session, team_id, event_id, now)
-                store.add_reaction(session, answer, user_id, emoji, now)
-                return True
-        except IntegrityError:
-            return False  # the same event again, or this emoji from this person is already counted
+        with self.db.session() as session:
+            answer = store.answer_key(session, team_id, channel_id, ts)
+            if answer is None or not store.first_delivery(session, team_id, event_id, now):
+                return False
+            return store.add(session, team_id, answer, user_id, emoji, now)
 
     def removed(self, *, team_id: str, event_id: str, channel_id: str, ts: str, user_id: str, emoji: str) -> bool:
-        if not (team_id and channel_id and ts and user_id and emoji):
+        if not (team_id and event_id and channel_id and ts and user_id and emoji):
             return False
-        try:
-            with self.db.session() as session:
-                answer = store.answer_at(session, team_id, channel_id, ts)
-                if answer is None:
-                    return False
-                repo.remember_event(session, team_id, event_id, self.clock.now())
-                return store.remove_reaction(session, answer, user_id, emoji)
-        except IntegrityError:
-            return False
+        with self.db.session() as session:
+            answer = store.answer_key(session, team_id, channel_id, ts)
+            if answer is None or not store.first_delivery(session, team_id, event_id, self.clock.now()):
+                return False
+            return store.remove(session, team_id, answer, user_id, emoji)

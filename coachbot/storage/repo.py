@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from coachbot.storage import upsert
 from coachbot.storage.models import Answer, Member, ProcessedEvent, Schedule, SeenQuestion
 
 
@@ -39,11 +40,10 @@ def restart_rotation(session: Session, team_id: str, scope: str, categories: tup
 
 
 def mark_seen(session: Session, team_id: str, scope: str, question_id: str, category: str, at: datetime) -> None:
-    existing = session.get(SeenQuestion, (team_id, scope, question_id))
-    if existing is None:
-        session.add(SeenQuestion(team_id=team_id, scope=scope, question_id=question_id, category=category, seen_at=at))
-    else:
-        existing.seen_at = at
+    statement = upsert.insert(session, SeenQuestion).values(team_id=team_id, scope=scope, question_id=question_id,
+                                                            category=category, seen_at=at)
+    session.execute(statement.on_conflict_do_update(index_elements=["team_id", "scope", "question_id"],
+                                                    set_={"seen_at": statement.excluded.seen_at}))
 
 
 # --- answers --------------------------------------------------------------
@@ -82,11 +82,12 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
 
 
 def save_member(session: Session, team_id: str, user_id: str, tz: str, is_admin: bool, at: datetime) -> None:
-    member = session.get(Member, (team_id, user_id))
-    if member is None:
-        session.add(Member(team_id=team_id, user_id=user_id, tz=tz, is_admin=is_admin, refreshed_at=at))
-    else:
-        member.tz, member.is_admin, member.refreshed_at = tz, is_admin, at
+    statement = upsert.insert(session, Member).values(team_id=team_id, user_id=user_id, tz=tz, is_admin=is_admin,
+                                                      refreshed_at=at)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["team_id", "user_id"],
+        set_={"tz": statement.excluded.tz, "is_admin": statement.excluded.is_admin,
+              "refreshed_at": statement.excluded.refreshed_at}))
 
 
 def thread_answer(session: Session, team_id: str, channel_id: str, message_ts: str) -> Answer | None:
