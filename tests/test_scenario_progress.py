@@ -106,6 +106,10 @@ def test_reactions_on_replies_and_shared_answers_move_stats_and_leaderboard(bot:
     react(bot, "U1", shared, "clap")
     react(bot, "U5", prompt, "eyes")  # on the prompt itself: not an answer, ignored
     reactions_stored(bot, 4)
+    with bot.services.db.session() as session:  # stored at the app's clock, in UTC, on both backends
+        assert set(session.scalars(select(Reaction.created_at))) == {bot.clock.now()}
+        assert sorted(session.execute(select(Reaction.emoji, Reaction.is_self))) == [
+            ("clap", False), ("star", True), ("tada", False), ("thumbsup", False)]
 
     stats = ask(bot, "U1", "stats")
     assert "Reactions received:* 2" in stats
