@@ -1,10 +1,12 @@
 """Event ingest: signed reaction_added / reaction_removed deliveries into ``coachbot serve``, then a loss check.
 
-    python -m bench.ingest                  # SQLite: 500 warm-up, 20,000 adds, 4,000 mixed adds/removes
+    python -m bench.ingest                  # SQLite: 500 warm-up, 10,000 adds, 2,000 mixed adds/removes
     python -m bench.ingest --quick          # a smoke run, well under 30 s
     python -m bench.ingest --database-url postgresql://postgres@127.0.0.1:5432/test
     python -m bench.ingest --rate 500       # open loop: offer 500 deliveries/s
     python -m bench.ingest --profile        # the same server under cProfile (CPU time per thread): where time goes
+    python -m bench.ingest --timing         # cheap per-request timers: app, service, SQL, pool checkout
+    python -m bench.ingest --experiment pool  # a candidate app change, patched in memory (see bench.profiled_serve)
 
 Starts a stand-in Slack (in this process) and ``coachbot serve --no-scheduler``
 (gunicorn, as deployed; 2 workers by default), seeds a few hundred stored
@@ -36,7 +38,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import ExitStack
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench.ingest", description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--events", type=int, default=20_000, help="reaction_added deliveries in the measured adds run")
-    parser.add_argument("--mixed", type=int, default=4_000,
+    parser.add_argument("--events", type=int, default=10_000, help="reaction_added deliveries in the measured adds run")
+    parser.add_argument("--mixed", type=int, default=2_000,
                         help="deliveries in the measured mixed run (half removals of earlier reactions, half adds)")
     parser.add_argument("--warmup", type=int, default=500, help="unmeasured reaction_added deliveries first")
     parser.add_argument("--clients", type=int, default=16, help="concurrent keep-alive connections")
@@ -91,17 +93,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timing", action="store_true",
                         help="run the server with per-request timers only (wall/CPU inside the app, in the reaction "
                              "service, in SQL), no cProfile: cheap enough to keep the throughput close")
+    parser.add_argument("--experiment", action="append", default=[],
+                        choices=("one-statement", "pool", "autocommit-engine"),
+                        help="run the server with a candidate app change patched in memory (bench.profiled_serve): "
+                             "'one-statement' stores a reaction in one PostgreSQL statement (the app has since adopted "
+                             "the same approach), 'pool' drops the pre-ping and sizes the PostgreSQL pool to the "
+                             "request threads, 'autocommit-engine' gives Database.autocommit its own AUTOCOMMIT "
+                             "engine; repeatable")
     parser.add_argument("--profile-top", type=int, default=30, help="functions listed by --profile")
-    parser.add_argument("--run-time-limit", type=float, default=180.0, help="seconds allowed per run")
+    parser.add_argument("--run-time-limit", type=float, default=240.0, help="seconds allowed per run")
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds allowed for the whole benchmark")
     parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of the server")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: 200 warm-up, 3,000 adds, 1,000 mixed, short limits (under 30 s)")
+                        help="a smoke run: 100 warm-up, 1,000 adds, 400 mixed, short limits (under 30 s)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.warmup, args.events, args.mixed = 200, 3000, 1000
-        args.run_time_limit, args.time_limit = 10.0, 28.0
+        args.warmup, args.events, args.mixed = 100, 1000, 400
+        args.run_time_limit, args.time_limit = 9.0, 28.0
     for name in ("events", "clients", "workers", "answers", "channels", "users"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -131,7 +140,7 @@ def seed_answers(url: str, team_id: str, answers: int, channels: int) -> float:
     db = Database(url)
     try:
         db.upgrade()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with db.session() as session:
             for n in range(answers):
                 channel, ts = answer_key(n, channels)
@@ -207,14 +216,36 @@ class Plan:
 
 def start_server(args: argparse.Namespace, *, port: int, slack: Any, database_url: str, cwd: Path,
                  profile_dir: Path | None) -> ServerProcess:
-    if profile_dir is None:
+    if profile_dir is None and not args.experiment:
         return start_coachbot(port=port, workers=args.workers, slack_api_url=slack.api_url, bot_token=slack.bot_token,
                               database_url=database_url, cwd=cwd, log_level=args.log_level)
     argv = [sys.executable, "-m", "bench.profiled_serve", "--host", LOOPBACK, "--port", str(port),
-            "--workers", str(args.workers), "--out", str(profile_dir)] + ([] if args.profile else ["--no-cprofile"])
+            "--workers", str(args.workers), "--out", str(profile_dir or cwd)]
+    if not args.profile:
+        argv.append("--no-cprofile")
+    if profile_dir is None:
+        argv.append("--no-timers")
+    for name in args.experiment:
+        argv += ["--experiment", name]
     env = child_env(slack.api_url, slack.bot_token, database_url, args.log_level)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return _spawn("coachbot-profiled", argv, env, cwd, port)
+
+
+def pg_database_stats(url: str) -> dict[str, int]:
+    """Counters of pg_stat_database for this database: sessions opened, commits, rollbacks."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            row = connection.execute(text(
+                "SELECT sessions, xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+            )).one()
+            return {"sessions": int(row[0]), "commits": int(row[1]), "rollbacks": int(row[2])}
+    finally:
+        engine.dispose()
 
 
 def pg_backends(url: str) -> list[int]:
@@ -315,7 +346,8 @@ def summarize_profile(profile_dir: Path, events: int, top: int) -> dict[str, Any
     requests = sum(t.get("requests", 0) for t in timings)
     result: dict[str, Any] = {"requests_profiled": requests}
     if timings:
-        keys = ("wall_s", "cpu_s", "sql_wall_s", "sql_statements", "commit_wall_s", "service_wall_s", "service_cpu_s")
+        keys = ("wall_s", "cpu_s", "sql_wall_s", "sql_statements", "commit_wall_s", "service_wall_s", "service_cpu_s",
+                "checkout_wall_s", "new_connections")
         sums = {k: sum(t.get(k, 0.0) for t in timings) for k in keys}
         result["per_request"] = {k: v / max(1, requests) for k, v in sums.items()}
     if not files:
@@ -368,29 +400,51 @@ def render(report: dict[str, Any]) -> str:
         + f"; {cfg['answers']} stored answers in {cfg['channels']} channels, {cfg['users']:,} people reacting; "
         f"{cfg['machine']['cpus']} CPUs, load average at start "
         f"{', '.join(str(x) for x in cfg['machine']['load_average_at_start'])}"
-        + (" **(profiled: throughput not representative)**" if cfg.get("profile") else "") + ".",
+        + (" **(profiled: throughput not representative)**" if cfg.get("profile") else "")
+        + (f" **Experiment (patched in memory, not the app as it is): {', '.join(cfg['experiment'])}.**"
+           if cfg.get("experiment") else "") + ".",
         "",
-        "| run | deliveries | 2xx | non-2xx | failed | events/s | p50 ms | p99 ms | max ms | server CPU ms/event "
-        "| PostgreSQL CPU ms/event | load-gen CPU ms/event |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ("| run | deliveries | 2xx | non-2xx | failed | events/s | p50 ms | p99 ms | max ms | server CPU ms/event "
+         "| PostgreSQL CPU ms/event | load-gen CPU ms/event | PG connections opened | PG transactions/event |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["runs"]:
         pg = r.get("postgres_cpu_ms_per_event")
+        st = r.get("postgres_stats_delta")
+        opened = "n/a" if not st else f"{max(0, st['sessions'] - 2):,}"  # minus the harness's own two reads
+        xacts = "n/a" if not st else f"{(st['commits'] + st['rollbacks']) / max(1, r['ok']):.2f}"
         lines.append(
             f"| {r['run']} | {r['deliveries']:,} | {r['ok']:,} | {r['non_2xx']} | {r['failures']} | "
             f"{r.get('requests_per_s', 0):.0f} | {fmt_ms(r.get('p50_ms'))} | {fmt_ms(r.get('p99_ms'))} | "
             f"{fmt_ms(r.get('max_ms'))} | {r['server_cpu_ms_per_event']:.2f} | "
-            f"{'n/a' if pg is None else f'{pg:.2f}'} | {r['loadgen_cpu_ms_per_event']:.2f} |"
+            f"{'n/a' if pg is None else f'{pg:.2f}'} | {r['loadgen_cpu_ms_per_event']:.2f} | {opened} | {xacts} |"
         )
     measured = [r for r in report["runs"] if r["run"] != "warm-up"]
     v = report.get("verification", {})
     lines.append("")
     if measured:
         rate = report["sustained_events_per_s"]
-        all_ok = all(r["non_2xx"] == 0 and r["failures"] == 0 and not r["timed_out"] for r in measured)
+        all_ok = all(r["non_2xx"] == 0 and r["failures"] == 0 for r in measured)
+        not_sent = sum(r["not_sent"] for r in measured)
         lines.append(f"- Sustained over the measured runs: **{rate:.0f} events/s** (goal {GOAL_EVENTS_PER_S:.0f} on "
-                     f"PostgreSQL: {'met' if rate >= GOAL_EVENTS_PER_S else 'NOT met'}); every delivery "
-                     f"acknowledged 2xx: {'yes' if all_ok else 'NO'}.")
+                     f"PostgreSQL: {'met' if rate >= GOAL_EVENTS_PER_S else 'NOT met'}); every delivery sent was "
+                     f"acknowledged 2xx: {'yes' if all_ok else 'NO'}"
+                     + (f"; {not_sent:,} deliveries not sent: the run's time limit stopped the clients" if not_sent
+                        else "") + ".")
+    if measured:
+        cpu = sum((r["server_cpu_ms_per_event"] + (r.get("postgres_cpu_ms_per_event") or 0.0)) * r["ok"]
+                  for r in measured) / max(1, sum(r["ok"] for r in measured))
+        gen = sum(r["loadgen_cpu_ms_per_event"] * r["ok"] for r in measured) / max(1, sum(r["ok"] for r in measured))
+        cpus = cfg["machine"]["cpus"] or 1
+        lines.append(
+            f"- CPU per event over the measured runs: coachbot {cpu:.2f} ms (server"
+            + (" + PostgreSQL backends" if cfg["database"] == "postgresql" else "") + f"), load generator {gen:.2f} ms. "
+            f"CPU-bound ceiling on {cpus} otherwise idle cores: **{cpus * 1000 / cpu:.0f} events/s** with the "
+            f"load generator elsewhere, {cpus * 1000 / (cpu + gen):.0f} with it on the same cores (a bound from "
+            f"CPU alone: it ignores lock and I/O waits, and other processes' load)."
+            + (f" PostgreSQL's CPU is undercounted here: {gone} backends exited during the measured runs "
+               f"(connections opened and closed by the pool) and their CPU is not in the figure."
+               if (gone := sum(r.get("postgres_backends_gone_during_run") or 0 for r in measured)) else ""))
     if v:
         lines.append(
             f"- Loss check: {v['acked_adds']:,} adds and {v['acked_removes']:,} removals acknowledged; "
@@ -403,8 +457,9 @@ def render(report: dict[str, Any]) -> str:
     prof = report.get("profile")
     if prof:
         if "groups" in prof:
-            lines += ["", f"Profile: {prof['requests_profiled']:,} requests, {prof['cpu_ms_per_request_profiled']:.2f} "
-                          "ms of profiled CPU per request (cProfile's own overhead inflates this).", ""]
+            lines += ["", (f"Profile: {prof['requests_profiled']:,} requests, "
+                           f"{prof['cpu_ms_per_request_profiled']:.2f} ms of profiled CPU per request (cProfile's own "
+                           "overhead inflates this)."), ""]
         else:
             lines += ["", f"Timers: {prof['requests_profiled']:,} requests.", ""]
         if "per_request" in prof:
@@ -416,7 +471,11 @@ def render(report: dict[str, Any]) -> str:
                       f"| CPU time in ReactionService.added/removed | {p['service_cpu_s'] * 1000:.2f} ms |",
                       f"| SQL statements | {p['sql_statements']:.2f} |",
                       f"| wall time in cursor.execute | {p['sql_wall_s'] * 1000:.2f} ms |",
-                      f"| wall time in COMMIT | {p['commit_wall_s'] * 1000:.2f} ms |", ""]
+                      f"| wall time in COMMIT | {p['commit_wall_s'] * 1000:.2f} ms |",
+                      (f"| wall time getting a pooled connection (incl. pre-ping, new connections) | "
+                       f"{p.get('checkout_wall_s', 0.0) * 1000:.2f} ms |"),
+                      f"| new database connections per 1,000 requests | {p.get('new_connections', 0.0) * 1000:.1f} |",
+                      ""]
         if "groups" in prof:
             lines += ["| group (self CPU time) | share |", "|---|---:|"]
             for g in prof["groups"][:14]:
@@ -464,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
             "events": args.events, "mixed": args.mixed, "warmup": args.warmup, "clients": args.clients,
             "workers": args.workers, "answers": args.answers, "channels": args.channels, "users": args.users,
             "rate": args.rate, "database": database.kind, "quick": args.quick, "profile": args.profile,
-            "timing": args.timing,
+            "timing": args.timing, "experiment": args.experiment,
             "gunicorn": "gthread, 8 threads (coachbot.server.run_gunicorn)", "machine": machine(),
         }
         plan = Plan(args)
@@ -483,17 +542,25 @@ def main(argv: list[str] | None = None) -> int:
                                  time_limit=max(1.0, min(args.run_time_limit, remaining - 5)))
             pg_pids = pg_backends(database.url) if database.kind == "postgresql" else []
             pg0 = {pid: cpu_seconds([pid]) for pid in pg_pids}
+            pgstat0 = pg_database_stats(database.url) if database.kind == "postgresql" else None
             pids = [server.pid, *workers]
             cpu0 = cpu_seconds(pids)
             result = loadgen.run(spec)
             cpu1 = cpu_seconds(pids)
             pg_cpu = None
+            pgstat = None
+            pg_lost = 0
             if database.kind == "postgresql":
-                # Backends that appeared during the run (pool growth) count from zero; one that
-                # went away during it would be lost, so the figure is then left out.
+                # CPU of the backends alive at the end (those that appeared during the run count
+                # from zero); backends that exited during the run are not counted (see sessions).
                 pg_after = pg_backends(database.url)
-                if set(pg_pids) <= set(pg_after):
-                    pg_cpu = sum(cpu_seconds([pid]) - pg0.get(pid, 0.0) for pid in pg_after)
+                # The statistics collector flushes about once a second (and at backend exit).
+                time.sleep(1.1)
+                pgstat1 = pg_database_stats(database.url)
+                # Our own two connections (the stats reads) are in the counters too.
+                pgstat = {k: pgstat1[k] - pgstat0[k] for k in pgstat1} if pgstat0 else None
+                pg_cpu = sum(cpu_seconds([pid]) - pg0.get(pid, 0.0) for pid in pg_after)
+                pg_lost = len(set(pg_pids) - set(pg_after))
             server.check_alive()
             sent.append((deliveries, result))
             acked = set(result.acked)
@@ -509,6 +576,8 @@ def main(argv: list[str] | None = None) -> int:
                 "server_cpu_ms_per_event": (cpu1 - cpu0) * 1000 / ok,
                 "postgres_cpu_ms_per_event": None if pg_cpu is None else pg_cpu * 1000 / ok,
                 "postgres_backends": len(pg_pids),
+                "postgres_stats_delta": pgstat,
+                "postgres_backends_gone_during_run": pg_lost,
                 "loadgen_cpu_ms_per_event": result.cpu_seconds * 1000 / ok,
                 "kinds": dict(Counter(d[0] for d in deliveries)),
             }
@@ -535,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     v = report["verification"]
     ok = (not report.get("incomplete") and v.get("no_loss")
-          and all(r["non_2xx"] == 0 and r["failures"] == 0 and not r["timed_out"] for r in measured))
+          and all(r["non_2xx"] == 0 and r["failures"] == 0 for r in measured))
     return 0 if ok else 1
 
 

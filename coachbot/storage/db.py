@@ -39,8 +39,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
+        # At least the request threads of a gunicorn worker (8), so connections are reused, not reopened.
+        pool_size=10,
+        max_overflow=20,
         pool_timeout=5,
         # Fail fast when the server is unreachable so a person hears "try again" within 3 s of asking.
         connect_args={"connect_timeout": 2},
