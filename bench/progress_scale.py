@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 import time
 import uuid
@@ -49,12 +50,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from bench import seed
 from bench.common import machine, workdir
 from bench.stats import fmt_ms, percentile
+from coachbot.storage.models import Answer
 
 GOAL_MS = 50.0
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -92,20 +94,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure a database seeded and kept earlier (its own shape is used; migrated first)")
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN (ANALYZE, BUFFERS) every statement of the heaviest call of each kind")
-    parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds allowed for the whole benchmark")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds allowed for the whole benchmark, checked between steps and between calls "
+                             "(default: 1800, with --quick 55)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quick", action="store_true",
                         help="50,000 answers, 250,000 reactions, 20 workspaces, 200 calls each (under a minute)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.answers, args.reactions, args.teams, args.time_limit = 50_000, 250_000, 20, min(args.time_limit, 55.0)
+        args.answers, args.reactions, args.teams = 50_000, 250_000, 20
+    if args.time_limit is None:
+        args.time_limit = 55.0 if args.quick else 1800.0
     for name in ("answers", "teams", "calls"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.reactions < 0 or args.warmup < 0:
         parser.error("--reactions and --warmup must not be negative")
-    if args.sqlite and args.reuse:
-        parser.error("--reuse is for PostgreSQL databases (a SQLite run seeds a new file)")
+    if args.sqlite and (args.reuse or args.keep):
+        parser.error("--reuse and --keep are for PostgreSQL (a SQLite run seeds a new file in a temporary folder)")
     return args
 
 
@@ -180,6 +186,15 @@ def remember_shape(engine: Engine, name: str, shape: dict[str, Any]) -> None:
         connection.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{note}'"))
 
 
+def reaction_count_mismatches(engine: Engine) -> int:
+    """Answers whose reaction_count is not the number of their reactions from other people (should be 0)."""
+    with engine.connect() as connection:
+        return int(connection.scalar(text(
+            "SELECT count(*) FROM answers a LEFT JOIN (SELECT answer_id, count(*) AS n FROM reactions "
+            "WHERE NOT is_self GROUP BY answer_id) r ON r.answer_id = a.id "
+            "WHERE a.reaction_count <> coalesce(r.n, 0)")))
+
+
 def table_sizes(engine: Engine) -> dict[str, dict[str, int]]:
     if engine.dialect.name != "postgresql":
         return {}
@@ -220,9 +235,8 @@ def pick_subjects(engine: Engine, rng: random.Random, now: datetime) -> Subjects
             "SELECT a.team_id, a.channel_id, count(*), s.mode, s.tz FROM answers a JOIN schedules s "
             "ON s.team_id = a.team_id AND s.channel_id = a.channel_id WHERE a.visibility = 'channel' "
             "GROUP BY a.team_id, a.channel_id, s.mode, s.tz")).all()
-        week = connection.execute(text(
-            "SELECT count(*) FROM answers WHERE created_at >= :since"),
-            {"since": (now - timedelta(days=7)).replace(tzinfo=None)}).scalar_one()
+        week = connection.execute(select(func.count()).select_from(Answer)
+                                  .where(Answer.created_at >= now - timedelta(days=7))).scalar_one()
         public = connection.execute(text("SELECT count(*) FROM answers WHERE visibility = 'channel'")).scalar_one()
         reactions = connection.execute(text(
             "SELECT count(*), sum(CASE WHEN is_self THEN 1 ELSE 0 END) FROM reactions")).one()
@@ -245,9 +259,8 @@ def pick_subjects(engine: Engine, rng: random.Random, now: datetime) -> Subjects
     typical = [x for x in teams if s_low <= x[1] <= s_high]
     rng.shuffle(typical)
     channels = sorted(((t, c, int(n), m, z) for t, c, n, m, z in channels), key=lambda x: (-x[2], x[0], x[1]))
-    answers = len(counts) and sum(counts)
     shape = {
-        "answers": answers, "public_answers": int(public), "answers_last_week": int(week),
+        "answers": sum(counts), "public_answers": int(public), "answers_last_week": int(week),
         "reactions": int(reactions[0]), "self_reactions": int(reactions[1] or 0),
         "reactions_on_private_answers": int(on_private), "sum_reaction_count": int(counted),
         "workspaces": len(members), "people": sum(len(v) for v in members.values()),
@@ -259,6 +272,26 @@ def pick_subjects(engine: Engine, rng: random.Random, now: datetime) -> Subjects
                                        "max": channels[0][2]},
     }
     return Subjects(people[:50], ordinary[:200], teams[:5], typical[:20], members, channels[:20], shape)
+
+
+def describe_subjects(subjects: Subjects) -> dict[str, str]:
+    def span(values: list[int]) -> str:
+        return f"{min(values):,}-{max(values):,}" if values else "none"
+
+    return {
+        "busy people": f"the {len(subjects.busy_people)} with the most answers ("
+                       f"{span([p[2] for p in subjects.busy_people])} answers)",
+        "ordinary people": f"{len(subjects.ordinary_people)} drawn from the middle half by answers ("
+                           f"{span([p[2] for p in subjects.ordinary_people])} answers)",
+        "biggest workspaces": f"the {len(subjects.biggest_teams)} with the most answers ("
+                              f"{span([t[2] for t in subjects.biggest_teams])} answers, "
+                              f"{span([t[1] for t in subjects.biggest_teams])} people)",
+        "typical workspaces": f"{len(subjects.typical_teams)} drawn from the middle half by people ("
+                              f"{span([t[1] for t in subjects.typical_teams])} people, "
+                              f"{span([t[2] for t in subjects.typical_teams])} answers)",
+        "busiest channels": f"the {len(subjects.busy_channels)} with the most public answers ("
+                            f"{span([c[2] for c in subjects.busy_channels])}), each for one of the last 4 Fridays",
+    }
 
 
 # --- the calls --------------------------------------------------------------------------------
@@ -334,6 +367,9 @@ def measure(calls: dict[str, list[Call]], statements: StatementLog, warmup: int,
             deadline: float) -> tuple[dict[str, list[float]], dict[str, list[int]], str | None]:
     for kind, items in calls.items():
         for call in rng.sample(items, min(warmup, len(items))):
+            if time.monotonic() > deadline:
+                return ({k: [] for k in calls}, {k: [] for k in calls},
+                        "time limit reached before the measured calls (seeding or warm-up took it)")
             call.run()
     order = [call for items in calls.values() for call in items]
     rng.shuffle(order)
@@ -365,12 +401,17 @@ def summary(latencies: list[float], statements: list[int]) -> dict[str, Any]:
     }
 
 
-def explain(engine: Engine, statements: StatementLog, calls: dict[str, list[Call]], heaviest: dict[str, Call]
-            ) -> list[dict[str, Any]]:
-    """Run the heaviest call of each kind with statements kept, then EXPLAIN each distinct statement."""
+def explain(engine: Engine, statements: StatementLog, heaviest: dict[str, Call]) -> list[dict[str, Any]]:
+    """Run the heaviest call of each kind with its statements kept, then EXPLAIN each distinct one.
+
+    PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) twice, with the values (a custom
+    plan, what the first five runs of a statement on a connection get) and as
+    a prepared statement forced onto its generic plan (what psycopg's
+    automatic preparing, after five runs, may switch to when the planner
+    thinks the generic plan is no dearer). SQLite: EXPLAIN QUERY PLAN.
+    """
     plans: list[dict[str, Any]] = []
     seen: set[str] = set()
-    is_pg = engine.dialect.name == "postgresql"
     for kind in EXPLAINED:
         call = heaviest.get(kind)
         if call is None:
@@ -382,20 +423,62 @@ def explain(engine: Engine, statements: StatementLog, calls: dict[str, list[Call
             if statement in seen or not statement.lstrip().upper().startswith("SELECT"):
                 continue
             seen.add(statement)
-            raw = engine.raw_connection()
-            try:
-                cursor = raw.cursor()
-                prefix = "EXPLAIN (ANALYZE, BUFFERS) " if is_pg else "EXPLAIN QUERY PLAN "
-                cursor.execute(prefix + statement, parameters)
-                rows = cursor.fetchall()
-                cursor.close()
-                raw.rollback()
-            finally:
-                raw.close()
-            plan = "\n".join(str(r[0]) if is_pg else f"{r[1]:>3} {r[2]:>3} {r[3]}" for r in rows)
-            plans.append({"kind": kind, "call": call.label, "statement": " ".join(statement.split()),
-                          "parameters": _printable(parameters), "plan": plan})
+            entry = {"kind": kind, "call": call.label, "statement": " ".join(statement.split()),
+                     "parameters": _printable(parameters)}
+            if engine.dialect.name == "postgresql":
+                entry["plan"], entry["generic_plan"] = _explain_postgresql(engine, statement, parameters)
+            else:
+                entry["plan"] = _explain_sqlite(engine, statement, parameters)
+            plans.append(entry)
     return plans
+
+
+def _explain_postgresql(engine: Engine, statement: str, parameters: dict[str, Any]) -> tuple[str, str]:
+    import psycopg
+
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    prepared = re.sub(r"%\((\w+)\)s", number, statement)
+    raw = engine.raw_connection()
+    try:
+        cursor = psycopg.ClientCursor(raw.driver_connection)  # values inlined as literals, as psql would send them
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        custom = "\n".join(r[0] for r in cursor.fetchall())
+        name = f"bench_explained_{uuid.uuid4().hex[:8]}"
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE {name} AS {prepared}")
+        try:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE {name} ({', '.join('%s' for _ in names)})",
+                           [parameters[n] for n in names])
+            generic = "\n".join(r[0] for r in cursor.fetchall())
+        finally:
+            raw.rollback()
+            try:  # whether a PREPARE survives the rollback of its transaction, make sure it is gone
+                cursor.execute(f"DEALLOCATE {name}")
+            except psycopg.errors.InvalidSqlStatementName:
+                pass
+            raw.rollback()
+            cursor.close()
+    finally:
+        raw.close()
+    return custom, generic
+
+
+def _explain_sqlite(engine: Engine, statement: str, parameters: Any) -> str:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()
+    return "\n".join(f"{r[0]:>3} {r[1]:>3} {r[3]}" for r in rows)
 
 
 def _printable(parameters: Any) -> Any:
@@ -422,6 +505,9 @@ def render(report: dict[str, Any]) -> str:
         s = report["seeding"]
         lines.append(f"- Seeding: {s['total_s']:.0f} s (" + ", ".join(f"{k} {v:.1f}" for k, v in s.items()
                                                                           if k != "total_s") + ")")
+    if report.get("reaction_count_mismatches") is not None:
+        lines.append(f"- Answers whose reaction_count differs from their reactions by others: "
+                     f"{report['reaction_count_mismatches']}")
     if report.get("migration_s") is not None:
         lines.append(f"- Migrations on the existing data: {report['migration_s']:.1f} s")
     if shape:
@@ -447,6 +533,8 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", "Sizes: " + "; ".join(
             f"{t} {sizes[t]['heap'] / mib:.0f} MiB + indexes {sizes[t]['indexes'] / mib:.0f} MiB"
             for t in ("answers", "reactions") if t in sizes) + "."]
+    if report.get("subjects"):
+        lines += ["", "Asked about: " + "; ".join(f"{k}: {v}" for k, v in report["subjects"].items()) + "."]
     lines += ["", "| query | calls | p50 ms | p95 ms | p99 ms | max ms | statements/call | p95 < 50 ms |",
               "|---|---:|---:|---:|---:|---:|---:|---|"]
     for kind, title in KINDS:
@@ -463,6 +551,8 @@ def render(report: dict[str, Any]) -> str:
     for p in report.get("explain", []):
         lines += ["", f"{p['kind']}: {p['call']}", "", "```sql", p["statement"], "```",
                   f"parameters: {p['parameters']}", "", "```", p["plan"], "```"]
+        if p.get("generic_plan"):
+            lines += ["", "as a prepared statement, generic plan:", "", "```", p["generic_plan"], "```"]
     return "\n".join(lines)
 
 
@@ -488,9 +578,10 @@ def main(argv: list[str] | None = None) -> int:
         report["config"] = {"database": target.kind, "reused": target.reused, "calls": args.calls,
                             "warmup": args.warmup, "clock": now.isoformat(), "quick": args.quick,
                             "machine": machine()}
-        if target.kind == "postgresql":
-            with db.engine.connect() as connection:
-                report["config"]["server_version"] = "PostgreSQL " + connection.scalar(text("SHOW server_version"))
+        with db.engine.connect() as connection:
+            report["config"]["server_version"] = (
+                "PostgreSQL " + connection.scalar(text("SHOW server_version")) if target.kind == "postgresql"
+                else "SQLite " + connection.scalar(text("SELECT sqlite_version()")))
         started = time.monotonic()
         db.upgrade()
         if target.reused:
@@ -509,14 +600,15 @@ def main(argv: list[str] | None = None) -> int:
             loaded = seed.load(db.engine, planned, now, log)
             report["seeding"] = {"total_s": time.monotonic() - started, "plan_s": plan_s, **loaded.seconds}
             report["shape"] = shape.as_dict()
+            report["reaction_count_mismatches"] = reaction_count_mismatches(db.engine)
+            log(f"  answers whose reaction_count differs from their reactions: {report['reaction_count_mismatches']}")
             if target.kind == "postgresql":
                 remember_shape(db.engine, target.name, shape.as_dict())
         report["sizes"] = table_sizes(db.engine)
         rng = random.Random(args.seed)
         subjects = pick_subjects(db.engine, rng, now)
         report["dataset"] = subjects.shape
-        report["subjects"] = {"busy_people": subjects.busy_people[:10], "biggest_teams": subjects.biggest_teams,
-                              "busy_channels": subjects.busy_channels[:10]}
+        report["subjects"] = describe_subjects(subjects)
         clock = FixedClock(now)
         people = PeopleService(db, lambda team, user: PersonInfo("UTC"), clock)
         progress = ProgressService(db, people, clock, links=None, memberships=None)
@@ -532,20 +624,19 @@ def main(argv: list[str] | None = None) -> int:
             report["incomplete"] = incomplete
         report["results"] = {kind: summary(latencies[kind], per_call[kind]) for kind in latencies}
         if args.explain:
+            (bt, bu, bn), (lt, lp, ln), (dt, dc, dn, dm, dz) = (subjects.busy_people[0], subjects.biggest_teams[0],
+                                                                subjects.busy_channels[0])
+            until = digest_untils(now)[0]
+            viewer = subjects.members[lt][-1]
             heaviest = {
-                "stats_busy": next((c for c in calls["stats_busy"]
-                                    if c.label.startswith(f"{subjects.busy_people[0][0]}/"
-                                                          f"{subjects.busy_people[0][1]} ")), None),
-                "home_busy": next((c for c in calls["home_busy"]
-                                   if c.label.startswith(f"{subjects.busy_people[0][0]}/"
-                                                         f"{subjects.busy_people[0][1]} ")), None),
-                "leaderboard_biggest": next((c for c in calls["leaderboard_biggest"]
-                                             if c.label.startswith(f"{subjects.biggest_teams[0][0]} ")), None),
-                "digest_busy": next((c for c in calls["digest_busy"]
-                                     if c.label.startswith(f"{subjects.busy_channels[0][0]}/"
-                                                           f"{subjects.busy_channels[0][1]} ")), None),
+                "stats_busy": Call("stats_busy", f"{bt}/{bu} ({bn} answers)", lambda: progress.stats(bt, bu, bu)),
+                "leaderboard_biggest": Call("leaderboard_biggest", f"{lt} ({lp} people, {ln} answers)",
+                                            lambda: progress.leaderboard(lt, "week", viewer)),
+                "home_busy": Call("home_busy", f"{bt}/{bu} ({bn} answers)", lambda: progress.dashboard(bt, bu)),
+                "digest_busy": Call("digest_busy", f"{dt}/{dc} ({dn} public answers) until {until:%Y-%m-%d}",
+                                    lambda: digest.build(dt, dc, until, mode=dm, tz=dz)),
             }
-            report["explain"] = explain(db.engine, statements, calls, heaviest)
+            report["explain"] = explain(db.engine, statements, heaviest)
         report["database_name"] = target.name if target.kind == "postgresql" else None
     report["duration_s"] = time.monotonic() - began
     print(render(report))

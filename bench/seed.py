@@ -241,41 +241,51 @@ QUESTIONS = _load_questions()
 BODIES = _bodies()
 
 
+_START = YEAR_START.replace(tzinfo=None)  # naive UTC, as stored
+
+
 def _at(seconds: int) -> datetime:
-    return (YEAR_START + timedelta(seconds=seconds)).replace(tzinfo=None)  # naive UTC, as stored
+    return _START + timedelta(seconds=seconds)
 
 
 def answer_rows(p: Plan) -> Iterator[tuple[Any, ...]]:
-    cats = tracks.CATEGORIES
+    cats = [(c.track, c.slug, QUESTIONS[c.slug]) for c in tracks.CATEGORIES]
+    teams = [team_id(t) for t in range(len(p.sizes))]
+    people = [[user_id(t, u) for u in range(size)] for t, size in enumerate(p.sizes)]
+    channels = [[channel_id(t, c) for c in range(n)] for t, n in enumerate(p.channels)]
+    start = int(YEAR_START.timestamp())
     for i in range(p.answers):
-        t, u, c, k = p.team[i], p.user[i], p.channel[i], p.category[i]
+        t, c = p.team[i], p.channel[i]
+        track, category, questions = cats[p.category[i]]
+        qid, qtext = questions[p.question[i]]
         at = _at(p.created[i])
-        qid, qtext = QUESTIONS[cats[k].slug][p.question[i]]
         answer_id = i + 1
         if c >= 0:
-            seconds = int(YEAR_START.timestamp()) + p.created[i]
-            message_ts = f"{seconds}.{answer_id % 1_000_000:06d}"
+            seconds = start + p.created[i]
             thread = p.thread[i] == 1
-            prompt_ts = f"{seconds - seconds % 86400 + 9 * 3600}.000100" if thread else None
-            row = (answer_id, team_id(t), user_id(t, u), qid, qtext, cats[k].track, cats[k].slug, BODIES[p.body[i]],
-                   "thread" if thread else "modal", at, at.date(), "channel", channel_id(t, c), message_ts,
-                   prompt_ts, p.others[i], None)
+            yield (answer_id, teams[t], people[t][p.user[i]], qid, qtext, track, category, BODIES[p.body[i]],
+                   "thread" if thread else "modal", at, at.date(), "channel", channels[t][c],
+                   f"{seconds}.{answer_id % 1_000_000:06d}",
+                   f"{seconds - seconds % 86400 + 9 * 3600}.000100" if thread else None,  # the day's prompt
+                   p.others[i], None)
         else:
-            row = (answer_id, team_id(t), user_id(t, u), qid, qtext, cats[k].track, cats[k].slug, BODIES[p.body[i]],
+            yield (answer_id, teams[t], people[t][p.user[i]], qid, qtext, track, category, BODIES[p.body[i]],
                    "modal", at, at.date(), "private", None, None, None, p.others[i], None)
-        yield row
 
 
 def reaction_rows(p: Plan) -> Iterator[tuple[Any, ...]]:
     rng = random.Random(p.shape.seed + 1)
     end = int((YEAR_END - YEAR_START).total_seconds()) - 1
+    teams = [team_id(t) for t in range(len(p.sizes))]
+    people = [[user_id(t, u) for u in range(size)] for t, size in enumerate(p.sizes)]
     for i in range(p.answers):
         k, own = p.others[i], p.self_reacted[i]
         if not (k or own):
             continue
         t, author = p.team[i], p.user[i]
         size = p.sizes[t]
-        tid, aid = team_id(t), user_id(t, author)
+        names = people[t]
+        tid, aid = teams[t], names[author]
         created = p.created[i]
         shift = rng.randrange(size - 1)
         first = bisect.bisect(_EMOJI_CUM, rng.random() * _EMOJI_CUM[-1])
@@ -284,7 +294,7 @@ def reaction_rows(p: Plan) -> Iterator[tuple[Any, ...]]:
             reactor = (author + 1 + (shift + j) % (size - 1)) % size
             emoji = EMOJI[(first + j // (size - 1)) % len(EMOJI)]
             at = _at(min(end, created + 60 + int(rng.expovariate(1 / 14400))))
-            yield (tid, i + 1, aid, user_id(t, reactor), emoji, False, at)
+            yield (tid, i + 1, aid, names[reactor], emoji, False, at)
         if own:
             yield (tid, i + 1, aid, aid, EMOJI[first], True, _at(min(end, created + 30)))
 
@@ -326,7 +336,7 @@ def load(engine: Engine, p: Plan, now: datetime, log: Callable[[str], None] = pr
     timings: dict[str, float] = {}
     is_pg = engine.dialect.name == "postgresql"
     started = time.monotonic()
-    saved = _drop_secondary(engine) if is_pg else []
+    saved = _drop_secondary(engine) if is_pg else _drop_sqlite_indexes(engine)
     timings["drop_indexes_s"] = time.monotonic() - started
     counts = {}
     tables = (("answers", ANSWER_COLUMNS, answer_rows(p)), ("reactions", REACTION_COLUMNS, reaction_rows(p)),
@@ -348,12 +358,21 @@ def load(engine: Engine, p: Plan, now: datetime, log: Callable[[str], None] = pr
                                     "(SELECT max(id) FROM answers))"))
             # VACUUM sets the visibility map (as autovacuum would on an insert-mostly table); ANALYZE the statistics.
             connection.execute(text("VACUUM (ANALYZE) answers, reactions, members, schedules"))
-        timings["vacuum_analyze_s"] = time.monotonic() - began
+            # Write the loaded pages out now rather than in a checkpoint during the measurements.
+            if connection.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+                connection.execute(text("CHECKPOINT"))
+        timings["vacuum_analyze_checkpoint_s"] = time.monotonic() - began
     else:
+        with engine.begin() as connection:
+            for statement in saved:
+                connection.execute(text(statement))
+        timings["build_indexes_s"] = time.monotonic() - began
+        log(f"  indexes rebuilt in {timings['build_indexes_s']:.1f} s")
+        began = time.monotonic()
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
         timings["analyze_s"] = time.monotonic() - began
-    log(f"  analyzed in {time.monotonic() - began:.1f} s")
+    log(f"  analyzed{' and checkpointed' if is_pg else ''} in {time.monotonic() - began:.1f} s")
     return Loaded(counts["answers"], counts["reactions"], counts["members"], counts["schedules"], timings)
 
 
@@ -424,6 +443,17 @@ def _drop_secondary(engine: Engine) -> list[str]:
     remake += [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
                for table, name, contype, definition in constraints if contype == "f"]
     return remake
+
+
+def _drop_sqlite_indexes(engine: Engine) -> list[str]:
+    """Drop the named indexes of the loaded tables (those backing UNIQUE constraints stay); return their SQL."""
+    with engine.begin() as connection:
+        rows = connection.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({', '.join(repr(t) for t in LOADED_TABLES)}) ORDER BY name")).all()
+        for name, _ in rows:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+    return [sql for _, sql in rows]
 
 
 def _restore_secondary(engine: Engine, statements: list[str]) -> None:

@@ -164,17 +164,16 @@ class ProgressService:
         own = viewer_id is None or viewer_id == user_id
         today = self.clock.now().astimezone(self.people.timezone(team_id, user_id)).date()
         with self.db.session() as session:
-            counts = store.category_counts(session, team_id, user_id, public_only=not own)
+            counts = store.person_counts(session, team_id, user_id, public_only=not own)
             days = store.days_practised(session, team_id, user_id, public_only=not own)
-            received = store.reactions_received(session, team_id, user_id)
-            top = store.most_reacted(session, team_id, user_id)
+            top = store.most_reacted(session, team_id, user_id, reactions=counts.most_reactions)
             top_summary = self._summaries(session, team_id, [top], with_emoji=True)[0] if top else None
-        per_category = tuple(CategoryCount(c.track, c.slug, c.title, counts.get((c.track, c.slug), 0))
+        per_category = tuple(CategoryCount(c.track, c.slug, c.title, counts.per_category.get((c.track, c.slug), 0))
                              for c in tracks.CATEGORIES)
         per_track = {t.slug: sum(c.answers for c in per_category if c.track == t.slug) for t in tracks.TRACKS}
         s = streaks(days, today)
         return PersonStats(user_id, own, sum(per_track.values()), per_track, per_category, s.days, s.current, s.best,
-                           received, top_summary)
+                           counts.reactions_received, top_summary)
 
     def history(self, team_id: str, user_id: str, limit: int = HISTORY_SIZE) -> list[AnswerSummary]:
         """The person's own recent answers, private ones included (shown only to them)."""
@@ -198,9 +197,10 @@ class ProgressService:
             except Exception:  # Slack's answer is a nicety here; fall back to what we know
                 log.warning("could not list the channels of %s in %s", user_id, team_id)
         with self.db.session() as session:
-            if member_of is None:
-                member_of = store.channels_taken_part(session, team_id, user_id)
-            rows = store.schedules(session, team_id, member_of)
+            if member_of is None:  # what we know: where they answered, and the prompts they set up
+                rows = store.schedules_taken_part(session, team_id, user_id)
+            else:
+                rows = store.schedules(session, team_id, member_of)
             return [PromptChannel(row.channel_id, describe_schedule(row)) for row in rows]
 
     # --- the team ---------------------------------------------------------

@@ -67,10 +67,18 @@ class Answer(Base):
     permalink: Mapped[str | None] = mapped_column(String(400))  # cached from chat.getPermalink
 
     __table_args__ = (
-        Index("ix_answers_team_user_created", "team_id", "user_id", "created_at"),
+        # A person's answers newest first (history, App Home), with what their stats read (per category, days
+        # practised, reactions received, most reacted, channels): those are index-only scans, not one heap page
+        # per answer, and the whole ORDER BY of the newest first is in the index, so LIMIT stops after a few
+        # rows whatever the plan. user_id leads so that queries over a whole workspace (the leaderboard) never
+        # take it for a covering scan of the workspace. See bench/results/progress_scale.md.
+        Index("ix_answers_user_team_progress", "user_id", "team_id", "created_at", "id", "visibility",
+              "reaction_count", "track", "category", "local_day", "channel_id"),
         Index("ix_answers_team_message", "team_id", "channel_id", "message_ts"),
         Index("ix_answers_team_created", "team_id", "created_at"),
         Index("ix_answers_team_channel_created", "team_id", "channel_id", "created_at"),
+        # A channel's answers per category, all time (the weekly digest's focus), as an index-only scan.
+        Index("ix_answers_team_channel_category", "team_id", "channel_id", "visibility", "category"),
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coachbot.storage.models import Answer, Member, Reaction, Schedule, SeenQuestion
 
 PUBLIC = "channel"
+_ANSWERS_AGAIN = Answer.__table__.alias("answers_again")  # made once: an ORM alias per call costs milliseconds
 
 
 # --- reactions ------------------------------------------------------------
@@ -80,6 +81,25 @@ def category_counts(session: Session, team_id: str, user_id: str, *, public_only
     return {(track, category): count for track, category, count in rows}
 
 
+@dataclass(frozen=True)
+class PersonCounts:
+    per_category: dict[tuple[str, str], int]  # answers per (track, category)
+    reactions_received: int  # by the person's public answers, from other people
+    most_reactions: int  # the most one public answer received (0 if none has any)
+
+
+def person_counts(session: Session, team_id: str, user_id: str, *, public_only: bool) -> PersonCounts:
+    """``category_counts`` and ``reactions_received`` in one pass over the person's answers (an
+    index-only scan of ix_answers_user_team_progress), with the highest count for ``most_reacted``."""
+    public_reactions = case((Answer.visibility == PUBLIC, Answer.reaction_count), else_=0)
+    rows = session.execute(select(Answer.track, Answer.category, func.count(), func.sum(public_reactions),
+                                  func.max(public_reactions))
+                           .where(_mine(team_id, user_id, public_only)).group_by(Answer.track, Answer.category)).all()
+    return PersonCounts({(track, category): int(count) for track, category, count, _, _ in rows},
+                        sum(int(received or 0) for _, _, _, received, _ in rows),
+                        max((int(most or 0) for _, _, _, _, most in rows), default=0))
+
+
 def days_practised(session: Session, team_id: str, user_id: str, *, public_only: bool) -> list[date]:
     return list(session.scalars(select(Answer.local_day).where(_mine(team_id, user_id, public_only)).distinct()))
 
@@ -89,9 +109,21 @@ def reactions_received(session: Session, team_id: str, user_id: str) -> int:
                               .where(_mine(team_id, user_id, True))) or 0)
 
 
-def most_reacted(session: Session, team_id: str, user_id: str) -> Answer | None:
-    return session.scalar(select(Answer).where(_mine(team_id, user_id, True), Answer.reaction_count > 0)
-                          .order_by(Answer.reaction_count.desc(), Answer.created_at, Answer.id).limit(1))
+def most_reacted(session: Session, team_id: str, user_id: str, *, reactions: int | None = None) -> Answer | None:
+    """The public answer with the most reactions (ties: the earliest). ``reactions``: the highest count
+    when the caller has it already (``person_counts``); 0 means there is none, and nothing is asked.
+
+    Asked as "the earliest answer with the highest count" so both steps read only
+    ix_answers_user_team_progress, whatever the plan, and only the answer returned is read from the
+    table (ordering by the count first reads every reacted answer of the person)."""
+    if reactions is not None and reactions <= 0:
+        return None
+    mine = _ANSWERS_AGAIN.c
+    highest = (select(func.max(mine.reaction_count))
+               .where(mine.team_id == team_id, mine.user_id == user_id, mine.visibility == PUBLIC).scalar_subquery())
+    return session.scalar(select(Answer).where(_mine(team_id, user_id, True), Answer.reaction_count > 0,
+                                               Answer.reaction_count == highest)
+                          .order_by(Answer.created_at, Answer.id).limit(1))
 
 
 def recent_answers(session: Session, team_id: str, user_id: str, limit: int, *, public_only: bool) -> list[Answer]:
@@ -136,11 +168,36 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def channel_answers(session: Session, team_id: str, channel_id: str, since: datetime, until: datetime) -> list[Answer]:
-    return list(session.scalars(
-        select(Answer).where(Answer.team_id == team_id, Answer.channel_id == channel_id,
-                             Answer.visibility == PUBLIC, Answer.created_at >= since, Answer.created_at < until)
-        .order_by(Answer.reaction_count.desc(), Answer.created_at, Answer.id)))
+def _in_channel(team_id: str, channel_id: str, since: datetime, until: datetime):
+    return and_(Answer.team_id == team_id, Answer.channel_id == channel_id, Answer.visibility == PUBLIC,
+                Answer.created_at >= since, Answer.created_at < until)
+
+
+def channel_answers(session: Session, team_id: str, channel_id: str, since: datetime, until: datetime, *,
+                    reacted_only: bool = False, limit: int | None = None) -> list[Answer]:
+    """Public answers posted in the channel in the window, most reacted first (ties: the earliest)."""
+    query = select(Answer).where(_in_channel(team_id, channel_id, since, until))
+    if reacted_only:
+        query = query.where(Answer.reaction_count > 0)
+    query = query.order_by(Answer.reaction_count.desc(), Answer.created_at, Answer.id)
+    return list(session.scalars(query if limit is None else query.limit(limit)))
+
+
+@dataclass(frozen=True)
+class ChannelTally:
+    user_id: str
+    category: str
+    answers: int
+    reactions: int
+
+
+def channel_tallies(session: Session, team_id: str, channel_id: str, since: datetime, until: datetime
+                    ) -> list[ChannelTally]:
+    """Per person and category: public answers posted in the channel in the window and their reactions."""
+    rows = session.execute(
+        select(Answer.user_id, Answer.category, func.count(), func.coalesce(func.sum(Answer.reaction_count), 0))
+        .where(_in_channel(team_id, channel_id, since, until)).group_by(Answer.user_id, Answer.category))
+    return [ChannelTally(user, category, int(answers), int(reactions)) for user, category, answers, reactions in rows]
 
 
 def channel_category_counts(session: Session, team_id: str, channel_id: str) -> dict[str, int]:
@@ -155,6 +212,16 @@ def schedules(session: Session, team_id: str, channel_ids: set[str] | None = Non
     if channel_ids is not None:
         query = query.where(Schedule.channel_id.in_(channel_ids))
     return list(session.scalars(query.order_by(Schedule.channel_id)))
+
+
+def schedules_taken_part(session: Session, team_id: str, user_id: str) -> list[Schedule]:
+    """``schedules(session, team_id, channels_taken_part(...))`` in one query."""
+    answered = select(Answer.channel_id).where(Answer.team_id == team_id, Answer.user_id == user_id,
+                                               Answer.channel_id.is_not(None))
+    return list(session.scalars(
+        select(Schedule).where(Schedule.team_id == team_id, Schedule.enabled.is_(True),
+                               or_(Schedule.created_by == user_id, Schedule.channel_id.in_(answered)))
+        .order_by(Schedule.channel_id)))
 
 
 def channels_taken_part(session: Session, team_id: str, user_id: str) -> set[str]:
