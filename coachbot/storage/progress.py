@@ -18,32 +18,7 @@ PUBLIC = "channel"
 _ANSWERS_AGAIN = Answer.__table__.alias("answers_again")  # made once: an ORM alias per call costs milliseconds
 
 
-# --- reactions ------------------------------------------------------------
-
-def answer_at(session: Session, team_id: str, channel_id: str, message_ts: str) -> Answer | None:
-    """The answer shown by this message: a thread reply, or the bot's post of a shared answer."""
-    return session.scalar(select(Answer).where(
-        Answer.team_id == team_id, Answer.channel_id == channel_id, Answer.message_ts == message_ts))
-
-
-def add_reaction(session: Session, answer: Answer, user_id: str, emoji: str, at: datetime) -> None:
-    """Flushing raises IntegrityError if this person already has this emoji on the answer."""
-    is_self = user_id == answer.user_id
-    session.add(Reaction(team_id=answer.team_id, answer_id=answer.id, author_id=answer.user_id, user_id=user_id,
-                         emoji=emoji, is_self=is_self, created_at=at))
-    session.flush()
-    if not is_self:
-        _bump(session, answer.team_id, answer.id, 1)
-
-
-def remove_reaction(session: Session, answer: Answer, user_id: str, emoji: str) -> bool:
-    gone = session.execute(delete(Reaction).where(
-        Reaction.team_id == answer.team_id, Reaction.answer_id == answer.id, Reaction.user_id == user_id,
-        Reaction.emoji == emoji).returning(Reaction.is_self)).scalars().all()
-    for is_self in gone:
-        if not is_self:
-            _bump(session, answer.team_id, answer.id, -1)
-    return bool(gone)
+# --- reactions on answers ------------------------------------------------
 
 
 def _bump(session: Session, team_id: str, answer_id: int, by: int) -> None:
@@ -75,12 +50,6 @@ def _mine(team_id: str, user_id: str, public_only: bool):
     return and_(*conditions)
 
 
-def category_counts(session: Session, team_id: str, user_id: str, *, public_only: bool) -> dict[tuple[str, str], int]:
-    rows = session.execute(select(Answer.track, Answer.category, func.count())
-                           .where(_mine(team_id, user_id, public_only)).group_by(Answer.track, Answer.category))
-    return {(track, category): count for track, category, count in rows}
-
-
 @dataclass(frozen=True)
 class PersonCounts:
     per_category: dict[tuple[str, str], int]  # answers per (track, category)
@@ -102,11 +71,6 @@ def person_counts(session: Session, team_id: str, user_id: str, *, public_only: 
 
 def days_practised(session: Session, team_id: str, user_id: str, *, public_only: bool) -> list[date]:
     return list(session.scalars(select(Answer.local_day).where(_mine(team_id, user_id, public_only)).distinct()))
-
-
-def reactions_received(session: Session, team_id: str, user_id: str) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(Answer.reaction_count), 0))
-                              .where(_mine(team_id, user_id, True))) or 0)
 
 
 def most_reacted(session: Session, team_id: str, user_id: str, *, reactions: int | None = None) -> Answer | None:
@@ -215,21 +179,13 @@ def schedules(session: Session, team_id: str, channel_ids: set[str] | None = Non
 
 
 def schedules_taken_part(session: Session, team_id: str, user_id: str) -> list[Schedule]:
-    """``schedules(session, team_id, channels_taken_part(...))`` in one query."""
+    """The active schedules of channels where the person answered or set up the schedule, in one query."""
     answered = select(Answer.channel_id).where(Answer.team_id == team_id, Answer.user_id == user_id,
                                                Answer.channel_id.is_not(None))
     return list(session.scalars(
         select(Schedule).where(Schedule.team_id == team_id, Schedule.enabled.is_(True),
                                or_(Schedule.created_by == user_id, Schedule.channel_id.in_(answered)))
         .order_by(Schedule.channel_id)))
-
-
-def channels_taken_part(session: Session, team_id: str, user_id: str) -> set[str]:
-    rows = session.scalars(select(Answer.channel_id).where(
-        Answer.team_id == team_id, Answer.user_id == user_id, Answer.channel_id.is_not(None)).distinct())
-    made = session.scalars(select(Schedule.channel_id).where(Schedule.team_id == team_id,
-                                                             Schedule.created_by == user_id))
-    return {c for c in rows if c} | set(made)
 
 
 # --- forget-me --------------------------------------------------------------
