@@ -85,9 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=200, help="measured calls of each kind")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured calls of each kind first")
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER,
-                        help="the PostgreSQL server to seed a scratch database on (the database named in it is "
-                             "only used to create and drop the scratch one); default: $TEST_DATABASE_URL or "
-                             + DEFAULT_SERVER)
+                        help="the PostgreSQL server to make the scratch database on (the database it names is "
+                             "only used to create and drop that one); $TEST_DATABASE_URL when set")
     parser.add_argument("--sqlite", action="store_true", help="use a new SQLite file instead of PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="keep the seeded database and print its name")
     parser.add_argument("--reuse", metavar="NAME", default=None,
@@ -331,12 +330,11 @@ def make_calls(subjects: Subjects, progress, digest, now: datetime, rng: random.
     calls["stats_ordinary"] = [Call("stats_ordinary", f"{t}/{u} ({n} answers)",
                                     lambda t=t, u=u: progress.stats(t, u, u))
                                for t, u, n in cycle(subjects.ordinary_people, per_kind)]
-    calls["leaderboard_biggest"] = [Call("leaderboard_biggest", f"{t} ({p} people, {n} answers)",
-                                         lambda t=t, v=viewer(t): progress.leaderboard(t, "week", v))
-                                    for t, p, n in cycle(subjects.biggest_teams, per_kind)]
-    calls["leaderboard_typical"] = [Call("leaderboard_typical", f"{t} ({p} people, {n} answers)",
-                                         lambda t=t, v=viewer(t): progress.leaderboard(t, "week", v))
-                                    for t, p, n in cycle(subjects.typical_teams, per_kind)]
+    for kind, teams in (("leaderboard_biggest", subjects.biggest_teams),
+                        ("leaderboard_typical", subjects.typical_teams)):
+        asked = [(t, p, n, viewer(t)) for t, p, n in cycle(teams, per_kind)]
+        calls[kind] = [Call(kind, f"{t} ({p} people, {n} answers)",
+                            lambda t=t, v=v: progress.leaderboard(t, "week", v)) for t, p, n, v in asked]
     calls["home_busy"] = [Call("home_busy", f"{t}/{u} ({n} answers)", lambda t=t, u=u: progress.dashboard(t, u))
                           for t, u, n in cycle(subjects.busy_people, per_kind)]
     calls["home_ordinary"] = [Call("home_ordinary", f"{t}/{u} ({n} answers)",
@@ -365,7 +363,7 @@ class StatementLog:
 
 def measure(calls: dict[str, list[Call]], statements: StatementLog, warmup: int, rng: random.Random,
             deadline: float) -> tuple[dict[str, list[float]], dict[str, list[int]], str | None]:
-    for kind, items in calls.items():
+    for items in calls.values():
         for call in rng.sample(items, min(warmup, len(items))):
             if time.monotonic() > deadline:
                 return ({k: [] for k in calls}, {k: [] for k in calls},
@@ -495,12 +493,11 @@ def render(report: dict[str, Any]) -> str:
     shape = report.get("dataset", {})
     lines = [f"## Reading progress at scale ({cfg['database']}{', reused' if cfg.get('reused') else ''})", "",
              f"- Command: `python -m bench.progress_scale {' '.join(report['argv'])}`".rstrip(),
-             f"- Machine: {cfg['machine']['cpus']} CPUs, Python {cfg['machine']['python']}, "
-             f"{cfg.get('server_version', '')}; load average {report['load_average']['before_measuring']} "
-             "(1, 5, 15 min) before measuring, "
-             f"{report['load_average']['after_measuring']} after",
-             f"- Clock: {cfg['clock']}; {cfg['calls']} measured calls per kind (after {cfg['warmup']} warm-up), "
-             "all kinds shuffled together"]
+             (f"- Machine: {cfg['machine']['cpus']} CPUs, Python {cfg['machine']['python']}, "
+              f"{cfg.get('server_version', '')}; load average {report['load_average']['before_measuring']} "
+              f"(1, 5, 15 min) before measuring, {report['load_average']['after_measuring']} after"),
+             (f"- Clock: {cfg['clock']}; {cfg['calls']} measured calls per kind (after {cfg['warmup']} warm-up), "
+              "all kinds shuffled together")]
     if report.get("seeding"):
         s = report["seeding"]
         lines.append(f"- Seeding: {s['total_s']:.0f} s (" + ", ".join(f"{k} {v:.1f}" for k, v in s.items()
@@ -512,21 +509,21 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"- Migrations on the existing data: {report['migration_s']:.1f} s")
     if shape:
         lines += ["", "Dataset: " + ", ".join([
-            f"{shape['answers']:,} answers ({shape['public_answers']:,} public, {shape['answers_last_week']:,} "
-            "in the last week)",
-            f"{shape['reactions']:,} reactions ({shape['self_reactions']:,} self, "
-            f"{shape['reactions_on_private_answers']:,} on private answers; sum of reaction_count "
-            f"{shape['sum_reaction_count']:,})",
-            f"{shape['workspaces']} workspaces of {shape['people_per_workspace']['min']}-"
-            f"{shape['people_per_workspace']['max']} people (median {shape['people_per_workspace']['median']}, "
-            f"{shape['people']:,} in all, {shape['people_who_answered']:,} with answers)",
+            (f"{shape['answers']:,} answers ({shape['public_answers']:,} public, {shape['answers_last_week']:,} "
+             "in the last week)"),
+            (f"{shape['reactions']:,} reactions ({shape['self_reactions']:,} self, "
+             f"{shape['reactions_on_private_answers']:,} on private answers; sum of reaction_count "
+             f"{shape['sum_reaction_count']:,})"),
+            (f"{shape['workspaces']} workspaces of {shape['people_per_workspace']['min']}-"
+             f"{shape['people_per_workspace']['max']} people (median {shape['people_per_workspace']['median']}, "
+             f"{shape['people']:,} in all, {shape['people_who_answered']:,} with answers)"),
             f"{shape['channels_with_schedules']} channels with schedules",
-            f"answers per person median {shape['answers_per_person']['median']}, "
-            f"p99 {shape['answers_per_person']['p99']}, max {shape['answers_per_person']['max']}",
-            f"per workspace median {shape['answers_per_workspace']['median']:,}, "
-            f"max {shape['answers_per_workspace']['max']:,}",
-            f"public answers per channel median {shape['public_answers_per_channel']['median']:,}, "
-            f"max {shape['public_answers_per_channel']['max']:,}"]) + "."]
+            (f"answers per person median {shape['answers_per_person']['median']}, "
+             f"p99 {shape['answers_per_person']['p99']}, max {shape['answers_per_person']['max']}"),
+            (f"per workspace median {shape['answers_per_workspace']['median']:,}, "
+             f"max {shape['answers_per_workspace']['max']:,}"),
+            (f"public answers per channel median {shape['public_answers_per_channel']['median']:,}, "
+             f"max {shape['public_answers_per_channel']['max']:,}")]) + "."]
     sizes = report.get("sizes") or {}
     if sizes.get("answers"):
         mib = 1024 * 1024

@@ -39,7 +39,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -47,7 +47,6 @@ from sqlalchemy.engine import Engine
 
 from coachbot import tracks
 
-UTC = timezone.utc
 #: The end of the seeded year (a Friday, 18:00 UTC); the benchmark's clock stands here.
 YEAR_END = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 DAYS = 365
@@ -380,11 +379,10 @@ def _copy(engine: Engine, table: str, columns: tuple[str, ...], rows: Iterable[t
     raw = engine.raw_connection()
     try:
         n = 0
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    n += 1
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
         raw.commit()
         return n
     finally:
