@@ -58,8 +58,8 @@ class PersonCounts:
 
 
 def person_counts(session: Session, team_id: str, user_id: str, *, public_only: bool) -> PersonCounts:
-    """``category_counts`` and ``reactions_received`` in one pass over the person's answers (an
-    index-only scan of ix_answers_user_team_progress), with the highest count for ``most_reacted``."""
+    """Answers per category, and the reactions their public ones received, in one pass over the person's
+    answers (an index-only scan of ix_answers_user_team_progress), with the highest count for ``most_reacted``."""
     public_reactions = case((Answer.visibility == PUBLIC, Answer.reaction_count), else_=0)
     rows = session.execute(select(Answer.track, Answer.category, func.count(), func.sum(public_reactions),
                                   func.max(public_reactions))
