@@ -37,6 +37,7 @@ from bench.common import (
     coachbot_gunicorn_options,
     cpu_seconds,
     free_port,
+    after_ack_pids,
     gunicorn_workers,
     machine,
     start_bare,
@@ -104,6 +105,8 @@ class Bench:
         self.deadline = deadline
         self.issued = 0
         self.workers = {name: gunicorn_workers(server.pid, args.workers) for name, server in servers.items()}
+        self.after_ack = {name: after_ack_pids(server.pid, timeout=5.0 if name == "coachbot" else 0.0)
+                          for name, server in servers.items()}
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -119,7 +122,8 @@ class Bench:
             requests=requests, clients=self.args.clients,
             time_limit=max(1.0, min(self.args.run_time_limit, self.remaining() - 5)), rate=self.args.rate,
         )
-        pids = [server.pid, *self.workers[name]]
+        # The server's processes: master, web workers and (coachbot) the after-ack process.
+        pids = [server.pid, *self.workers[name], *self.after_ack[name]]
         cpu_before, own_before = cpu_seconds(pids), time.process_time()
         result = self.loadgen.run(spec)
         cpu_acked, own_acked = cpu_seconds(pids), time.process_time()

@@ -246,13 +246,34 @@ def children_of(pid: int) -> list[int]:
     return sorted(found)
 
 
+def is_after_ack(pid: int) -> bool:
+    """Whether ``pid`` is coachbot's after-ack process (``python -m coachbot.afterack``)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"coachbot.afterack" in f.read()
+    except OSError:
+        return False
+
+
 def gunicorn_workers(master_pid: int, expected: int, timeout: float = 10.0) -> list[int]:
-    """The worker pids of a gunicorn master, waiting (bounded) until ``expected`` of them exist."""
+    """The web worker pids of a gunicorn master, waiting (bounded) until ``expected`` of them exist.
+    coachbot's after-ack process is a child of the master too, but not a worker: see ``after_ack_pids``."""
     deadline = time.monotonic() + timeout
     while True:
-        workers = children_of(master_pid)
+        workers = [pid for pid in children_of(master_pid) if not is_after_ack(pid)]
         if len(workers) >= expected or time.monotonic() > deadline:
             return workers
+        time.sleep(0.05)
+
+
+def after_ack_pids(master_pid: int, timeout: float = 5.0) -> list[int]:
+    """coachbot's after-ack process under this master (waiting, bounded, for it to start); [] for
+    a server without one (the bare app)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [pid for pid in children_of(master_pid) if is_after_ack(pid)]
+        if found or time.monotonic() > deadline:
+            return found
         time.sleep(0.05)
 
 

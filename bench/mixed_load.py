@@ -91,6 +91,7 @@ from bench.common import (
     bench_database,
     cpu_seconds,
     free_port,
+    after_ack_pids,
     gunicorn_workers,
     machine,
     start_coachbot,
@@ -759,7 +760,8 @@ def run(s: Settings) -> dict[str, Any]:
                                        start_at=start_at, seed=s.seed + len(results))
             calls0 = len(slack.calls)
             pg0 = {pid: cpu_seconds([pid]) for pid in _pg_backends(database.url)}
-            server_pids = [server.pid, *workers]
+            # The server is the gunicorn master, its web workers and coachbot's after-ack process.
+            server_pids = [server.pid, *workers, *after_ack_pids(server.pid)]
             server_cpu0 = cpu_seconds(server_pids)
             own_cpu0 = time.process_time()
             sampler = Sampler() if full else None

@@ -7,12 +7,13 @@ import logging
 import random
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from coachbot.afterack import Address, Handoff
 from coachbot.bank import QuestionBank, load_bank
 from coachbot.clock import Clock, SystemClock
 from coachbot.config import Config
@@ -127,11 +128,14 @@ def build_bolt_app(
 
 
 def assemble_web_app(config: Config, services: Services, client: WebClient,
-                     executor: ThreadPoolExecutor | None = None) -> WebApp:
+                     executor: ThreadPoolExecutor | None = None, *, after_ack: Address | None = None) -> WebApp:
     """The HTTP front over two Bolt apps (interactive and events) sharing one listener pool,
     and a second pool for the work that follows an ack. Given an ``executor``, it does both
-    (the demo passes one it can watch)."""
-    background = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
+    (the demo passes one it can watch). Given the ``after_ack`` process's address, that work
+    is handed to it, and the pool only runs what can't be handed over."""
+    background: Executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
+    if after_ack is not None:
+        background = Handoff(after_ack, SHARED, {"services": services, "client": client}, fallback=background)
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     pools = (executor,) if background is executor else (executor, background)
     return WebApp(build_bolt_app(config, services, client, executor, background=background), services.db, pools,
@@ -139,8 +143,20 @@ def assemble_web_app(config: Config, services: Services, client: WebClient,
                   signing_secret=config.signing_secret)
 
 
-def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
+def create_web_app(config: Config, *, clock: Clock | None = None, after_ack: Address | None = None) -> WebApp:
     db = Database(config.database_url)
     client = web_client(config)
     services = slack_services(config, db, client, clock=clock)
-    return assemble_web_app(config, services, client)
+    return assemble_web_app(config, services, client, after_ack=after_ack)
+
+
+# What after-ack jobs refer to but never carry: each process has its own (see coachbot.afterack).
+SHARED: dict[type, str] = {Services: "services", WebClient: "client"}
+
+
+def create_after_ack_runtime(config: Config) -> tuple[dict[str, Any], Callable[[], None]]:
+    """The after-ack process's own services and Slack client, by the names in ``SHARED``,
+    and what releases them."""
+    db = Database(config.database_url)
+    client = web_client(config)
+    return {"services": slack_services(config, db, client), "client": client}, db.dispose

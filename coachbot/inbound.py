@@ -34,9 +34,11 @@ def shape_problem(body: str, content_type: str) -> str | None:
     """None if the payload has the shape Slack sends; else a short reason for the 400."""
     if content_type == "application/json":
         return _event_problem(_json(body))
+    if not (body.startswith("payload=") or "&payload=" in body):
+        return None  # a slash command: flat text fields, read with .get() (no need to parse them here)
     form = parse_qs(body, keep_blank_values=True)
     if "payload" not in form:
-        return None  # a slash command: flat text fields, read with .get()
+        return None
     return _interaction_problem(_json(form["payload"][0]))
 
 
