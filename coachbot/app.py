@@ -9,7 +9,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, Callable
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -82,6 +83,24 @@ def slack_services(config: Config, db: Database, client: WebClient, *, clock: Cl
 INTERACTIVE, EVENTS, ALL = "interactive", "events", "all"
 
 
+class ProvideServices(Middleware):
+    """Puts the services, and the executor for work after an ack, where listeners ask for them.
+
+    A class rather than a decorated function: Bolt calls a function middleware through its
+    argument injection on every request, which is most of this middleware's cost."""
+
+    def __init__(self, services: Services, background: Executor) -> None:
+        self.services = services
+        # Work that follows an ack runs there, so it never holds a listener thread that the next
+        # request needs for its own ack.
+        self.background = background
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        req.context["services"] = self.services
+        req.context["background"] = self.background
+        return next()
+
+
 def build_bolt_app(
     config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None,
     *, kind: str = INTERACTIVE, background: Executor | None = None,
@@ -109,13 +128,7 @@ def build_bolt_app(
         process_before_response=True,
     )
 
-    @app.middleware
-    def provide_services(context: BoltContext, next: Any) -> None:
-        context["services"] = services
-        # Work that follows an ack runs here, so it never holds a listener thread that the next
-        # request needs for its own ack.
-        context["background"] = background
-        next()
+    app.use(ProvideServices(services, background))
 
     app.error(on_error)
     # Bolt logs the whole body of a request that fails verification at INFO; bodies hold answers.
