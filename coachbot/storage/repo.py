@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from coachbot.storage import upsert
@@ -12,23 +13,34 @@ from coachbot.storage.models import Answer, Member, ProcessedEvent, Schedule, Se
 
 
 # --- rotation -------------------------------------------------------------
+# Every /prep question runs these three, so the statements are built once, with bound
+# parameters, rather than composed again on each call (the composing was most of their CPU).
+
+_SEEN_IDS = select(SeenQuestion.question_id).where(
+    SeenQuestion.team_id == bindparam("team_id"), SeenQuestion.scope == bindparam("scope"),
+    SeenQuestion.category.in_(bindparam("categories", expanding=True)))
+_LAST_SEEN = (select(SeenQuestion.question_id)
+              .where(SeenQuestion.team_id == bindparam("team_id"), SeenQuestion.scope == bindparam("scope"))
+              .order_by(SeenQuestion.seen_at.desc()).limit(1))
+
+
+def _mark_seen_statement(dialect: str) -> Any:
+    statement = upsert.insert_for(dialect, SeenQuestion).values(
+        team_id=bindparam("team_id"), scope=bindparam("scope"), question_id=bindparam("question_id"),
+        category=bindparam("category"), seen_at=bindparam("seen_at", type_=SeenQuestion.__table__.c.seen_at.type))
+    return statement.on_conflict_do_update(index_elements=["team_id", "scope", "question_id"],
+                                           set_={"seen_at": statement.excluded.seen_at})
+
+
+_MARK_SEEN = {dialect: _mark_seen_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
 
 def seen_ids(session: Session, team_id: str, scope: str, categories: tuple[str, ...]) -> set[str]:
-    rows = session.scalars(
-        select(SeenQuestion.question_id).where(
-            SeenQuestion.team_id == team_id, SeenQuestion.scope == scope, SeenQuestion.category.in_(categories)
-        )
-    )
-    return set(rows)
+    return set(session.scalars(_SEEN_IDS, {"team_id": team_id, "scope": scope, "categories": list(categories)}))
 
 
 def last_seen(session: Session, team_id: str, scope: str) -> str | None:
-    return session.scalar(
-        select(SeenQuestion.question_id)
-        .where(SeenQuestion.team_id == team_id, SeenQuestion.scope == scope)
-        .order_by(SeenQuestion.seen_at.desc())
-        .limit(1)
-    )
+    return session.scalar(_LAST_SEEN, {"team_id": team_id, "scope": scope})
 
 
 def restart_rotation(session: Session, team_id: str, scope: str, categories: tuple[str, ...]) -> None:
@@ -40,10 +52,9 @@ def restart_rotation(session: Session, team_id: str, scope: str, categories: tup
 
 
 def mark_seen(session: Session, team_id: str, scope: str, question_id: str, category: str, at: datetime) -> None:
-    statement = upsert.insert(session, SeenQuestion).values(team_id=team_id, scope=scope, question_id=question_id,
-                                                            category=category, seen_at=at)
-    session.execute(statement.on_conflict_do_update(index_elements=["team_id", "scope", "question_id"],
-                                                    set_={"seen_at": statement.excluded.seen_at}))
+    session.execute(_MARK_SEEN[upsert.dialect_of(session)], {"team_id": team_id, "scope": scope,
+                                                             "question_id": question_id, "category": category,
+                                                             "seen_at": at})
 
 
 # --- answers --------------------------------------------------------------

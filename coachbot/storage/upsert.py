@@ -12,8 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def insert(session: Session, model: Any) -> Any:
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(dialect: str, model: Any) -> Any:
     """The dialect's INSERT, which has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
+def insert(session: Session, model: Any) -> Any:
+    return insert_for(dialect_of(session), model)
