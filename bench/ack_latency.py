@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
+import signal
 import sys
 import time
 from contextlib import ExitStack
@@ -75,6 +78,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "back to back; latency then counts from when each request was due")
     parser.add_argument("--users", type=int, default=1000, help="distinct Slack users the requests cycle through")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of quiet between runs")
+    parser.add_argument("--idle-burner", action="store_true",
+                        help="a diagnostic: run a process that only burns CPU, at the after-ack process's priority "
+                             "(nice 19, SCHED_IDLE), beside both servers for every run, to show what work at that "
+                             "priority costs the acks on this machine")
+    parser.add_argument("--hold-replies", action="store_true",
+                        help="a diagnostic: stop coachbot's after-ack process (SIGSTOP) during each coachbot run and "
+                             "let it go (SIGCONT) after, so the acks are measured without the replies' work beside "
+                             "them; the replies still all arrive, later")
     parser.add_argument("--run-time-limit", type=float, default=180.0, help="seconds allowed per run")
     parser.add_argument("--drain-timeout", type=float, default=60.0,
                         help="seconds to wait for coachbot's deferred replies after a run")
@@ -124,8 +135,15 @@ class Bench:
         )
         # The server's processes: master, web workers and (coachbot) the after-ack process.
         pids = [server.pid, *self.workers[name], *self.after_ack[name]]
+        held = self.after_ack[name] if self.args.hold_replies else []
+        for pid in held:
+            os.kill(pid, signal.SIGSTOP)
         cpu_before, own_before = cpu_seconds(pids), time.process_time()
-        result = self.loadgen.run(spec)
+        try:
+            result = self.loadgen.run(spec)
+        finally:
+            for pid in held:
+                os.kill(pid, signal.SIGCONT)
         cpu_acked, own_acked = cpu_seconds(pids), time.process_time()
         server.check_alive()
         entry: dict[str, Any] = {
@@ -185,6 +203,16 @@ def aggregate(runs: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return summary
 
 
+def burn_at_idle_priority(seconds: float) -> None:
+    """Spin on the CPU at the after-ack process's priority until terminated (or ``seconds`` pass)."""
+    from coachbot.afterack import lower_priority
+
+    lower_priority()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        sum(range(10_000))
+
+
 def render(report: dict[str, Any]) -> str:
     cfg, summaries, runs = report["config"], report["summary"], report["runs"]
     lines = [
@@ -196,7 +224,11 @@ def render(report: dict[str, Any]) -> str:
         f"alternating bare/coachbot after {cfg['warmup']:,} warm-up requests each; gunicorn "
         f"{cfg['gunicorn']['worker_class']}, {cfg['gunicorn']['threads']} threads, {cfg['workers']} worker(s) per "
         f"server; database: {cfg['database']}; {cfg['machine']['cpus']} CPUs, load average at start "
-        f"{', '.join(str(x) for x in cfg['machine']['load_average_at_start'])}.",
+        f"{', '.join(str(x) for x in cfg['machine']['load_average_at_start'])}."
+        + (" **Diagnostic (--hold-replies):** coachbot's after-ack process was stopped during its runs, so its "
+           "acks were measured without the replies' work beside them." if cfg.get("hold_replies") else "")
+        + (" **Diagnostic (--idle-burner):** a process burning CPU at the after-ack process's priority ran beside "
+           "both servers in every run." if cfg.get("idle_burner") else ""),
         "",
         "| server | runs | requests | p50 ms | p99 ms | max ms | req/s | non-200 | server CPU ms/request |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -264,10 +296,17 @@ def main(argv: list[str] | None = None) -> int:
             server.wait_healthy(timeout=min(60.0, max(1.0, deadline - time.monotonic())))
         print(f"servers up after {time.monotonic() - began:.1f} s", file=sys.stderr)
         loadgen = stack.enter_context(LoadGenerator())
+        if args.idle_burner:
+            burner = multiprocessing.get_context("spawn").Process(
+                target=burn_at_idle_priority, args=(max(1.0, deadline - time.monotonic()),), daemon=True)
+            burner.start()
+            stack.callback(burner.join, 5)
+            stack.callback(burner.terminate)
         bench = Bench(args, slack, {"bare": bare, "coachbot": coach}, loadgen, deadline)
         report["config"] = {
             "requests": args.requests, "clients": args.clients, "rounds": args.rounds, "warmup": args.warmup,
             "workers": args.workers, "users": args.users, "rate": args.rate, "database": database.kind, "quick": args.quick,
+            "hold_replies": args.hold_replies, "idle_burner": args.idle_burner,
             "gunicorn": coachbot_gunicorn_options(host="127.0.0.1", port=coach_port, workers=args.workers,
                                                   log_level=args.log_level),
             "machine": machine(),

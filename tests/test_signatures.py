@@ -317,3 +317,19 @@ def test_a_request_that_fails_verification_does_not_log_its_body(bot_logging_at_
         response = send_to(bot, body, content_type, timestamp=int(time.time()) - FIVE_MINUTES - 60)
     assert response.status == 401
     assert leaks(trap.records, {"the answer": answer[:24]}) == []
+
+
+def test_a_database_error_does_not_quote_the_values_it_was_storing(database):
+    """A failed statement's message (which the error handler logs with its traceback) quotes no
+    parameter values: those hold people's answers. Here a reaction on an answer that does not exist."""
+    from sqlalchemy.exc import IntegrityError
+
+    from coachbot.storage.models import Reaction
+
+    marker = "NARWHAL-3b7e-not-in-logs"
+    with pytest.raises(IntegrityError) as failed:
+        with database.session() as session:
+            session.add(Reaction(team_id="T1", answer_id=999_999, author_id="U1", user_id="U2", emoji=marker,
+                                 is_self=False, created_at=datetime.now(UTC)))
+    assert marker not in str(failed.value)
+    assert "hidden due to hide_parameters" in str(failed.value)

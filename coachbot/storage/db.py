@@ -19,9 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from coachbot.errors import StorageUnavailableError
 
 
+# A database error's message would otherwise quote the statement's parameters, which hold
+# people's answers, into the logs with its traceback.
+HIDE_PARAMETERS = True
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=HIDE_PARAMETERS)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -38,6 +44,7 @@ def make_engine(url: str) -> Engine:
         return engine
     return create_engine(
         url,
+        hide_parameters=HIDE_PARAMETERS,
         pool_pre_ping=True,
         # At least the request threads of a gunicorn worker (8), so connections are reused, not reopened.
         pool_size=10,
