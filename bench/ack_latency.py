@@ -80,7 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of quiet between runs")
     parser.add_argument("--idle-burner", action="store_true",
                         help="a diagnostic: run a process that only burns CPU, at the after-ack process's priority "
-                             "(nice 19, SCHED_IDLE), beside both servers for every run, to show what work at that "
+                             "(nice 19), beside both servers for every run, to show what work at that "
                              "priority costs the acks on this machine")
     parser.add_argument("--hold-replies", action="store_true",
                         help="a diagnostic: stop coachbot's after-ack process (SIGSTOP) during each coachbot run and "

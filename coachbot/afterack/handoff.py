@@ -16,8 +16,9 @@ from coachbot.afterack.wire import Address, connect, send_frame
 log = logging.getLogger("coachbot.afterack")
 
 RECONNECT_AFTER_S = 1.0  # after a failed connection, jobs run here for this long before the next try
-#: A send that makes no progress for this long means the after-ack process is stuck (stopped,
-#: deadlocked, starved): that job and the next ones run here until it answers again.
+#: A job that takes this long to send (the socket's buffers are full because the after-ack
+#: process has stopped reading: stopped, deadlocked, starved) means it is stuck: that job runs
+#: here, and the next ones too until a new connection is accepted.
 SEND_STALL_S = 30.0
 _STOP = object()
 
@@ -50,6 +51,7 @@ class Handoff(Executor):
         self._socket: socket.socket | None = None
         self._retry_at = 0.0
         self._closed = False
+        self._count = threading.Lock()  # kept is counted from callers' threads and the sender's
         self._sender = threading.Thread(target=self._send_all, name="after-ack-handoff", daemon=True)
         self._sender.start()
 
@@ -60,7 +62,8 @@ class Handoff(Executor):
             data = dumps((fn, args, kwargs), self.shared)
         except Exception:  # a job we can't pickle is a bug, but the person still gets their reply
             log.exception("after-ack job %s could not be pickled; running it here", name_of(fn))
-            self.kept += 1
+            with self._count:
+                self.kept += 1
             return self.fallback.submit(fn, *args, **kwargs)
         self._queue.put(data)
         done: Future[Any] = Future()
@@ -80,10 +83,13 @@ class Handoff(Executor):
             data = self._queue.get()
             if data is _STOP:
                 break
-            if self._send(data):
-                self.handed += 1
-            else:
-                self.kept += 1
+            sent = self._send(data)
+            with self._count:
+                if sent:
+                    self.handed += 1
+                else:
+                    self.kept += 1
+            if not sent:
                 self.fallback.submit(run_job, data, self.local)
         self._disconnect()
 

@@ -63,7 +63,8 @@ class Runner:
             try:
                 check_key(sock, self.address.authkey)
             except (RefusedError, EOFError, OSError) as exc:
-                self.refused += 1
+                with self._lock:
+                    self.refused += 1
                 log.warning("refused a connection to the after-ack socket: %s", type(exc).__name__)
                 return
             while True:
@@ -74,12 +75,13 @@ class Runner:
                 try:
                     self.pool.submit(self._run, data)
                 except RuntimeError:  # the pool has stopped: stop() gave up waiting for this connection
-                    self.dropped += 1
+                    with self._lock:
+                        self.dropped += 1
                     log.error("an after-ack job arrived after the after-ack process stopped; it was not run")
 
     def _run(self, data: bytes) -> None:
         ok = run_job(data, self.shared)
-        with self._lock:  # pool threads finish at once; += is not atomic
+        with self._lock:  # counters are shared by every thread here; += is not atomic
             if ok:
                 self.done += 1
             else:

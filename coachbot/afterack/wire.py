@@ -65,7 +65,7 @@ def recv_frame(sock: socket.socket) -> bytes:
 
 
 def connect(address: Address, *, send_timeout: float | None) -> socket.socket:
-    """Connect and prove the key. ``send_timeout`` then bounds each send that makes no progress."""
+    """Connect and prove the key. ``send_timeout`` then bounds how long sending one frame may take."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(HANDSHAKE_S)
