@@ -33,7 +33,7 @@ import pytest
 from coachbot.afterack import RECONNECT_AFTER_S, Address, Handoff, Runner, Supervisor, dumps, loads, lower_priority
 from coachbot.afterack import wire
 from coachbot.afterack import handoff as handoff_module  # where Handoff looks up wire's connect()
-from tests.test_serve import free_port, wait_healthy
+from tests.test_serve import free_port, serve_env, wait_healthy
 
 T = TypeVar("T")
 
@@ -248,9 +248,8 @@ def test_jobs_handed_over_run_in_the_runner_with_its_own_objects(parts: Parts, a
 # --- 3. nobody listening: the fallback, and when to try again --------------------------------
 
 
-def test_with_nobody_listening_jobs_run_on_the_fallback_and_reconnects_wait(
-        parts: Parts, address: Address, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.WARNING, logger="coachbot.afterack")
+def connect_attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every address the Handoff tries to connect to, from now on (it still connects)."""
     attempts: list[str] = []
     real_connect = handoff_module.connect
 
@@ -259,6 +258,13 @@ def test_with_nobody_listening_jobs_run_on_the_fallback_and_reconnects_wait(
         return real_connect(where, **kwargs)
 
     monkeypatch.setattr(handoff_module, "connect", counting_connect)
+    return attempts
+
+
+def test_with_nobody_listening_jobs_run_on_the_fallback_and_reconnects_wait(
+        parts: Parts, address: Address, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.WARNING, logger="coachbot.afterack")
+    attempts = connect_attempts(monkeypatch)
     now = [1000.0]
     local = objects("web, local")
     handoff = parts.handoff(address, local, monotonic=lambda: now[0])
@@ -451,14 +457,7 @@ def test_a_send_that_stalls_runs_that_job_and_the_next_ones_on_the_fallback(
 
     acceptor = threading.Thread(target=accept_and_never_read, name="stuck-after-ack", daemon=True)
     acceptor.start()
-    attempts: list[str] = []
-    real_connect = handoff_module.connect
-
-    def counting_connect(where: Address, **kwargs: Any) -> socket.socket:
-        attempts.append(where.path)
-        return real_connect(where, **kwargs)
-
-    monkeypatch.setattr(handoff_module, "connect", counting_connect)
+    attempts = connect_attempts(monkeypatch)
     try:
         local = objects("web, local")
         handoff = parts.handoff(address, local, monotonic=lambda: 100.0, send_timeout=0.5)  # the clock stands still
@@ -857,14 +856,7 @@ def test_serve_restarts_a_killed_after_ack_process_and_no_reply_is_lost(
     from tests.scenario import SECRET, text_of
 
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = serve_env(slack, database_url)
     log = tmp_path / "serve.log"
     with log.open("wb") as err:
         serve = subprocess.Popen(

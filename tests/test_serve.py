@@ -40,9 +40,9 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 30.0) ->
     raise AssertionError("coachbot serve did not become healthy")
 
 
-def test_serve_answers_signed_requests(slack, database_url: str, tmp_path: Path):
-    port = free_port()
-    env = {
+def serve_env(slack, database_url: str) -> dict[str, str]:
+    """The environment ``coachbot serve`` gets in these tests: this one's, with the stand-in's Slack settings."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -50,6 +50,11 @@ def test_serve_answers_signed_requests(slack, database_url: str, tmp_path: Path)
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
     }
+
+
+def test_serve_answers_signed_requests(slack, database_url: str, tmp_path: Path):
+    port = free_port()
+    env = serve_env(slack, database_url)
     process = subprocess.Popen(
         [sys.executable, "-m", "coachbot", "serve", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
         env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
