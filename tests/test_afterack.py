@@ -33,6 +33,7 @@ import pytest
 from coachbot.afterack import RECONNECT_AFTER_S, Address, Handoff, Runner, Supervisor, dumps, loads, lower_priority
 from coachbot.afterack import wire
 from coachbot.afterack import handoff as handoff_module  # where Handoff looks up wire's connect()
+from coachbot.afterack import supervisor as supervisor_module
 from tests.test_serve import free_port, serve_env, wait_healthy
 
 T = TypeVar("T")
@@ -903,9 +904,13 @@ def test_serve_restarts_a_killed_after_ack_process_and_no_reply_is_lost(
         serve.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()
         assert serve.wait(timeout=15) == 0
+        # Idle, it stops at once: the workers exit without waiting out gunicorn's graceful timeout
+        # (a forked worker used to run the master's supervisor.stop() and wait on the process itself).
+        assert time.monotonic() - stopped_at < 5, log.read_text()
         wait_until(lambda: not alive(second), max(0.1, stopped_at + 15 - time.monotonic()),
                    message="the after-ack process to exit")
         assert not os.path.exists(os.path.dirname(socket_path))  # the private socket directory is gone
+        assert "did not stop" not in log.read_text()  # stopped by SIGTERM, not killed
     finally:
         if serve.poll() is None:
             serve.terminate()
@@ -917,3 +922,19 @@ def test_serve_restarts_a_killed_after_ack_process_and_no_reply_is_lost(
         for pid in seen:  # never leave an after-ack process behind, whatever failed
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_only_the_process_that_made_the_supervisor_stops_it(monkeypatch: pytest.MonkeyPatch):
+    """gunicorn's workers are forks of the master and leave through its stack, meeting its
+    ``finally: supervisor.stop()``: in any other process, stop() must leave the after-ack
+    process and its socket directory alone; in the master it removes the directory."""
+    supervisor = Supervisor(config=None)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(supervisor_module.os, "getpid", lambda: supervisor._owner + 1)  # a forked worker
+            supervisor.stop(timeout=0.1)
+        assert os.path.isdir(supervisor.directory)
+        supervisor.stop(timeout=0.1)  # the master
+        assert not os.path.exists(supervisor.directory)
+    finally:
+        shutil.rmtree(supervisor.directory, ignore_errors=True)

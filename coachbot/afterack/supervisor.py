@@ -41,6 +41,9 @@ class Supervisor:
         self._alive: int | None = None  # read end of the process's lifeline
         self._down_since: float | None = None
         self._stopped = False
+        # gunicorn's workers are forks of the master and leave through the master's own stack
+        # (SystemExit), so they meet the master's ``finally: stop()`` too: only the master may stop.
+        self._owner = os.getpid()
 
     def start(self) -> None:
         read_end, write_end = os.pipe()
@@ -106,7 +109,10 @@ class Supervisor:
             self.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """After the web workers have stopped: let the process finish what it holds, then clean up."""
+        """After the web workers have stopped: let the process finish what it holds, then clean up.
+        Does nothing in any process but the one that made this supervisor (a forked web worker)."""
+        if os.getpid() != self._owner:
+            return
         self._stopped = True
         if self.process is not None and self.running:
             self.process.terminate()
