@@ -23,6 +23,7 @@ from coachbot.handlers.errors import on_error
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
 from coachbot.services.digest import DigestService
+from coachbot.services.housekeeping import HousekeepingService
 from coachbot.services.practice import PracticeService
 from coachbot.services.progress import LinkResolver, Memberships, ProgressService
 from coachbot.services.prompts import DEFAULT_GRACE, PromptService
@@ -70,6 +71,7 @@ def build_services(
         progress=progress,
         reactions=ReactionService(db, clock),
         digests=DigestService(db, progress, clock, grace=grace),
+        housekeeping=HousekeepingService(db, clock),
     )
 
 

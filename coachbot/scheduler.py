@@ -1,7 +1,8 @@
 """The clock process: APScheduler ticks, the database decides what is due.
 
 Every tick calls ``PromptService.send_due`` and ``DigestService.send_due``; posting is exactly-once whatever
-runs it (this process, a second one, or an operator's ``prompts send-due``).
+runs it (this process, a second one, or an operator's ``prompts send-due``). Then it forgets event ids past
+Slack's retry window (``HousekeepingService``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Protocol
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from coachbot.errors import StorageUnavailableError
 from coachbot.services import Services
 from coachbot.services.digest import DigestPoster
 from coachbot.services.fanout import SendReport
@@ -34,6 +36,12 @@ def tick(services: Services, poster: Poster, now: datetime | None = None) -> Sen
     digests = services.digests.send_due(poster, now)
     for name in ("posted", "recovered", "missed", "retry_later", "stopped"):
         getattr(report, name).extend(getattr(digests, name))
+    try:
+        forgotten = services.housekeeping.forget_old_event_ids()
+    except StorageUnavailableError:
+        forgotten = 0  # the posting above has said so already; the next tick tries again
+    if forgotten:
+        log.info("forgot %d event ids past Slack's retry window", forgotten)
     if report.posted or report.recovered or report.retry_later or report.stopped:
         log.info("prompts: %d posted, %d recovered, %d to retry, %d stopped, %d missed",
                  len(report.posted), len(report.recovered), len(report.retry_later), len(report.stopped),

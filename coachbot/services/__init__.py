@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from coachbot.bank import QuestionBank
 from coachbot.clock import Clock
 from coachbot.services.digest import DigestService
+from coachbot.services.housekeeping import HousekeepingService
 from coachbot.services.people import PeopleService
 from coachbot.services.practice import PracticeService
 from coachbot.services.progress import ProgressService
@@ -28,3 +29,4 @@ class Services:
     progress: ProgressService
     reactions: ReactionService
     digests: DigestService
+    housekeeping: HousekeepingService

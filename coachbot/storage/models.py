@@ -131,6 +131,8 @@ class ProcessedEvent(Base):
     """Slack retries an event with the same event_id; this makes handling idempotent."""
 
     __tablename__ = "processed_events"
+    # Rows past Slack's retry window are deleted in batches by received_at (HousekeepingService).
+    __table_args__ = (Index("ix_processed_events_received_at", "received_at"),)
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)

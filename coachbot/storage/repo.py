@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from coachbot.storage import upsert
@@ -115,3 +115,15 @@ def remember_event(session: Session, team_id: str, event_id: str, at: datetime) 
 
 def get_schedule(session: Session, team_id: str, schedule_id: int) -> Schedule | None:
     return session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.id == schedule_id))
+
+
+def forget_processed_events(session: Session, before: datetime, limit: int) -> int:
+    """Delete at most ``limit`` remembered event ids received before ``before``; how many went.
+
+    Housekeeping across every workspace (it reads nothing and acts for no one), so unlike the
+    queries above it is not filtered by team."""
+    oldest = (select(ProcessedEvent.team_id, ProcessedEvent.event_id)
+              .where(ProcessedEvent.received_at < before).order_by(ProcessedEvent.received_at).limit(limit))
+    result = session.execute(delete(ProcessedEvent).where(
+        tuple_(ProcessedEvent.team_id, ProcessedEvent.event_id).in_(oldest)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

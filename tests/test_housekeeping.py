@@ -1,0 +1,75 @@
+"""Event ids past Slack's retry window are forgotten, a batch at a time; recent ones still stop
+redeliveries. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from coachbot.clock import FixedClock
+from coachbot.services.housekeeping import KEEP_EVENT_IDS, HousekeepingService
+from coachbot.slackapi import SlackPromptPoster, prompt_client
+from coachbot.storage import repo
+from coachbot.storage.db import Database
+from coachbot.storage.models import ProcessedEvent
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def remember(db: Database, team: str, ages: dict[str, timedelta]) -> None:
+    with db.session() as session:
+        for event_id, age in ages.items():
+            repo.remember_event(session, team, event_id, NOW - age)
+
+
+def remembered(db: Database) -> set[tuple[str, str]]:
+    with db.session() as session:
+        return {(team, event) for team, event in session.execute(select(ProcessedEvent.team_id, ProcessedEvent.event_id))}
+
+
+def test_ids_older_than_a_day_are_forgotten_and_newer_ones_kept(database: Database):
+    remember(database, "T1", {"Ev-old": timedelta(days=3), "Ev-just-old": KEEP_EVENT_IDS + timedelta(seconds=1),
+                              "Ev-at-the-line": KEEP_EVENT_IDS, "Ev-recent": timedelta(minutes=5)})
+    remember(database, "T2", {"Ev-old": timedelta(days=2), "Ev-new": timedelta(seconds=1)})
+    forgotten = HousekeepingService(database, FixedClock(NOW)).forget_old_event_ids()
+    assert forgotten == 3
+    assert remembered(database) == {("T1", "Ev-at-the-line"), ("T1", "Ev-recent"), ("T2", "Ev-new")}
+
+
+def test_a_redelivery_of_a_kept_id_is_still_refused(database: Database):
+    remember(database, "T1", {"Ev-recent": timedelta(minutes=5), "Ev-old": timedelta(days=2)})
+    HousekeepingService(database, FixedClock(NOW)).forget_old_event_ids()
+    with pytest.raises(IntegrityError):
+        with database.session() as session:
+            repo.remember_event(session, "T1", "Ev-recent", NOW)
+
+
+@pytest.mark.parametrize(("batch", "max_batches", "expected"), [(3, 2, [6, 4, 0]), (4, 5, [10, 0]), (10, 1, [10, 0])])
+def test_it_forgets_a_batch_per_transaction_and_at_most_so_many_per_call(
+        database: Database, batch: int, max_batches: int, expected: list[int]):
+    remember(database, "T1", {f"Ev{n:02d}": timedelta(days=2, minutes=n) for n in range(10)})
+    remember(database, "T1", {"Ev-recent": timedelta(hours=1)})
+    service = HousekeepingService(database, FixedClock(NOW), batch=batch, max_batches=max_batches)
+    assert [service.forget_old_event_ids() for _ in expected] == expected
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+
+
+def test_the_oldest_go_first(database: Database):
+    remember(database, "T1", {f"Ev{n}": timedelta(days=2, hours=n) for n in range(5)})
+    HousekeepingService(database, FixedClock(NOW), batch=2, max_batches=1).forget_old_event_ids()
+    assert remembered(database) == {("T1", "Ev0"), ("T1", "Ev1"), ("T1", "Ev2")}
+
+
+def test_each_scheduler_tick_forgets_old_ids(bot):
+    from coachbot.scheduler import tick
+
+    now = bot.clock.now()
+    with bot.services.db.session() as session:
+        repo.remember_event(session, bot.slack.team_id, "Ev-old", now - timedelta(days=2))
+        repo.remember_event(session, bot.slack.team_id, "Ev-recent", now - timedelta(minutes=1))
+    tick(bot.services, SlackPromptPoster(prompt_client(bot.web.bolt.client)), now)
+    assert remembered(bot.services.db) == {(bot.slack.team_id, "Ev-recent")}
