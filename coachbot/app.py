@@ -142,6 +142,10 @@ def build_bolt_app(
     return app
 
 
+# What after-ack jobs refer to but never carry: each process has its own (see coachbot.afterack).
+SHARED: dict[type, str] = {Services: "services", WebClient: "client"}
+
+
 def assemble_web_app(config: Config, services: Services, client: WebClient,
                      executor: ThreadPoolExecutor | None = None, *, after_ack: Address | None = None) -> WebApp:
     """The HTTP front over two Bolt apps (interactive and events) sharing one listener pool,
@@ -163,10 +167,6 @@ def create_web_app(config: Config, *, clock: Clock | None = None, after_ack: Add
     client = web_client(config)
     services = slack_services(config, db, client, clock=clock)
     return assemble_web_app(config, services, client, after_ack=after_ack)
-
-
-# What after-ack jobs refer to but never carry: each process has its own (see coachbot.afterack).
-SHARED: dict[type, str] = {Services: "services", WebClient: "client"}
 
 
 def create_after_ack_runtime(config: Config) -> tuple[dict[str, Any], Callable[[], None]]:

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from typing import Any, Mapping
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 MAX_SKEW_SECONDS = 300  # Slack's advice: refuse requests more than five minutes old (or early)
 
@@ -34,8 +34,8 @@ def shape_problem(body: str, content_type: str) -> str | None:
     """None if the payload has the shape Slack sends; else a short reason for the 400."""
     if content_type == "application/json":
         return _event_problem(_json(body))
-    if not (body.startswith("payload=") or "&payload=" in body):
-        return None  # a slash command: flat text fields, read with .get() (no need to parse them here)
+    if "payload" not in unquote_plus(body):
+        return None  # a slash command: flat text fields, read with .get(); no need to parse them twice
     form = parse_qs(body, keep_blank_values=True)
     if "payload" not in form:
         return None

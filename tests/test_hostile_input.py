@@ -468,6 +468,9 @@ CASES = [
          interactive=False),
     Case("event json is an array", lambda h, s: (b"[1, 2, 3]", slack_requests.JSON), interactive=False),
     Case("form payload is not json", lambda h, s: (urlencode({"payload": "{not json"}).encode(), slack_requests.FORM)),
+    Case("form payload key percent-encoded", lambda h, s: (b"%70ayload=%7Bnot+json", slack_requests.FORM)),
+    Case("form payload after a slash command's fields", lambda h, s: (
+        urlencode({"command": "/prep", "text": "leadership", "payload": "[1, 2]"}).encode(), slack_requests.FORM)),
     Case("empty body", lambda h, s: (b"", slack_requests.FORM)),
     Case("empty json body", lambda h, s: (b"", slack_requests.JSON), interactive=False),
     Case("unknown event type", lambda h, s: as_json(thread_reply_event(h, s) | {
