@@ -140,6 +140,12 @@ def channel_ids(n: int, prefix: str = "C0FAN") -> list[str]:
     return [f"{prefix}{i:05d}" for i in range(n)]
 
 
+def joined(slack: Any, channels: list[str]) -> None:
+    """The channels as /prep daily leaves them: the bot is a member (it joins when a schedule is set)."""
+    for channel in channels:
+        slack.add_channel(channel)
+
+
 def seed_schedules(url: str, team_id: str, channels: list[str], *, checked_through: datetime) -> float:
     """Migrate, then insert one enabled daily schedule per channel at the slot's time; returns seconds."""
     from sqlalchemy import insert
@@ -240,6 +246,7 @@ def run_case(args: argparse.Namespace, slack: Any, tmp: Path, *, name: str, chan
     }
     with bench_database(args.database_url, tmp / name) as database:
         entry["database"] = database.kind
+        joined(slack, ids)
         entry["seed_s"] = seed_schedules(database.url, slack.team_id, ids, checked_through=SLOT - timedelta(minutes=1))
         services, poster = runtime(slack, database.url, posts_per_minute, args.log_level)
         passes = []
@@ -313,6 +320,7 @@ def run_projection(args: argparse.Namespace, slack: Any, tmp: Path, deadline: fl
     pace = 1_000_000  # far above anything: the pacer never waits
     with bench_database(args.database_url, tmp / "projection") as database:
         entry["database"] = database.kind
+        joined(slack, ids)
         seed_schedules(database.url, slack.team_id, ids, checked_through=SLOT - timedelta(minutes=1))
         env = child_env(slack.api_url, slack.bot_token, database.url, args.log_level)
         env["COACHBOT_POSTS_PER_MINUTE"] = str(pace)

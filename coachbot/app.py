@@ -26,10 +26,10 @@ from coachbot.services.digest import DigestService
 from coachbot.services.housekeeping import HousekeepingService
 from coachbot.services.practice import PracticeService
 from coachbot.services.progress import LinkResolver, Memberships, ProgressService
-from coachbot.services.prompts import DEFAULT_GRACE, PromptService
+from coachbot.services.prompts import DEFAULT_GRACE, ChannelAccess, PromptService
 from coachbot.services.reactions import ReactionService
 from coachbot.services.threads import ThreadService
-from coachbot.slackapi import slack_directory, slack_links, slack_memberships
+from coachbot.slackapi import SlackChannelAccess, slack_directory, slack_links, slack_memberships
 from coachbot.storage.db import Database
 from coachbot.web import WebApp
 
@@ -53,12 +53,13 @@ def build_services(
     admins: frozenset[str] = frozenset(),
     links: LinkResolver | None = None,
     memberships: Memberships | None = None,
+    channels: ChannelAccess | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     bank = bank or load_bank()
     people = PeopleService(db, directory, clock)
     practice = PracticeService(db, bank, people, clock, rng)
-    prompts = PromptService(db, bank, people, clock, grace=grace, admins=admins)
+    prompts = PromptService(db, bank, people, clock, grace=grace, admins=admins, channels=channels)
     progress = ProgressService(db, people, clock, links=links, memberships=memberships)
     return Services(
         db=db,
@@ -79,7 +80,8 @@ def slack_services(config: Config, db: Database, client: WebClient, *, clock: Cl
                    rng: random.Random | None = None) -> Services:
     """Services wired to Slack's Web API for people, permalinks and channel memberships."""
     return build_services(db, slack_directory(client), clock=clock, rng=rng, grace=config.grace, admins=config.admins,
-                          links=slack_links(client), memberships=slack_memberships(client))
+                          links=slack_links(client), memberships=slack_memberships(client),
+                          channels=SlackChannelAccess(client))
 
 
 INTERACTIVE, EVENTS, ALL = "interactive", "events", "all"

@@ -54,6 +54,50 @@ def slack_links(client: WebClient):
 
 
 MAX_MEMBERSHIP_PAGES = 10
+MEMBERSHIP_PAGE = 999  # users.conversations: "Must be an integer with a max value of 999" (its method page)
+
+
+class SlackChannelAccess:
+    """Keeps the bot a member of the channels it runs schedules in.
+
+    Slack delivers message and reaction events only from conversations the app is a member
+    of, and conversations.history needs membership too, so posting alone (which
+    chat:write.public would allow) is not enough.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def ensure_member(self, team_id: str, channel_id: str) -> None:
+        try:
+            # conversations.info: a private channel the bot is not in is channel_not_found to it.
+            channel = self.client.conversations_info(channel=channel_id)["channel"]
+        except SlackApiError as exc:
+            if exc.response.get("error") == "channel_not_found":
+                raise NotInChannelError("channel_not_found") from exc
+            raise _posting_error(exc) from exc
+        if channel.get("is_member"):
+            return
+        if channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim"):
+            raise NotInChannelError("private")
+        join(self.client, channel_id)
+
+
+def try_join(client: WebClient, channel_id: str) -> bool:
+    """Join a public channel; False if Slack refused (a private channel, archived, ...)."""
+    try:
+        client.conversations_join(channel=channel_id)
+        return True
+    except SlackApiError:
+        return False
+
+
+def join(client: WebClient, channel_id: str) -> None:
+    """conversations.join for a public channel; a refusal becomes the PostingError it means."""
+    try:
+        client.conversations_join(channel=channel_id)
+    except SlackApiError as exc:
+        raise _posting_error(exc) from exc
 
 
 def slack_memberships(client: WebClient):
@@ -64,7 +108,7 @@ def slack_memberships(client: WebClient):
         cursor = None
         for _ in range(MAX_MEMBERSHIP_PAGES):
             page = client.users_conversations(user=user_id, types="public_channel,private_channel",
-                                              exclude_archived=True, limit=1000, cursor=cursor)
+                                              exclude_archived=True, limit=MEMBERSHIP_PAGE, cursor=cursor)
             found |= {c["id"] for c in page.get("channels", [])}
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -86,18 +130,20 @@ class SlackPromptPoster:
         self.pacer = pacer  # shared with the client's 429 handler (see prompt_client)
 
     def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
-        message = blocks.prompt_message(question)
         metadata = {"event_type": self.METADATA_TYPE,
                     "event_payload": {"slot": slot_key, "schedule": schedule_id, "question": question.id}}
+        return self._post_joining(channel_id, blocks.prompt_message(question), metadata)
+
+    def _post_joining(self, channel_id: str, message: dict, metadata: dict) -> str:
+        """Post; if the bot was removed from a public channel since, join it again and post."""
         try:
-            return self._post(channel_id, message, metadata)
+            try:
+                return self._post(channel_id, message, metadata)
+            except SlackApiError as exc:
+                if exc.response.get("error", "") != "not_in_channel" or not try_join(self.client, channel_id):
+                    raise
+                return self._post(channel_id, message, metadata)
         except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if error == "not_in_channel" and self._join(channel_id):
-                try:
-                    return self._post(channel_id, message, metadata)
-                except SlackApiError as again:
-                    raise _posting_error(again) from again
             raise _posting_error(exc) from exc
         except OSError as exc:  # network faults that outlived slack_sdk's retries: Slack may have the post
             raise SlackUnavailableError(type(exc).__name__, maybe_posted=True) from exc
@@ -108,13 +154,6 @@ class SlackPromptPoster:
 
     def _post(self, channel_id: str, message: dict, metadata: dict) -> str:
         return str(self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message)["ts"])
-
-    def _join(self, channel_id: str) -> bool:
-        try:
-            self.client.conversations_join(channel=channel_id)
-            return True
-        except SlackApiError:
-            return False
 
     def find_prompt(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int, since: datetime) -> str | None:
         # The newest messages, not a time window: Slack's clock and ours may differ, and a
@@ -136,21 +175,28 @@ class SlackPromptPoster:
 
     def post_digest(self, team_id: str, channel_id: str, digest: Any, slot_key: str, schedule_id: int) -> str:
         metadata = {"event_type": self.DIGEST_TYPE, "event_payload": {"slot": slot_key, "schedule": schedule_id}}
-        try:
-            return self._post(channel_id, digest_blocks.digest_message(digest), metadata)
-        except SlackApiError as exc:
-            raise _posting_error(exc) from exc
-        except OSError as exc:
-            raise SlackUnavailableError(type(exc).__name__, maybe_posted=True) from exc
+        return self._post_joining(channel_id, digest_blocks.digest_message(digest), metadata)
 
     def find_digest(self, team_id: str, channel_id: str, slot_key: str, schedule_id: int) -> str | None:
         return self._find(channel_id, self.DIGEST_TYPE, slot_key, schedule_id)
 
     def tell_owner(self, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
-        try:
-            self.client.chat_postMessage(channel=user_id, **blocks.invite_needed_message(channel_id))
-        except (SlackApiError, OSError):
-            log.warning("could not tell %s that the daily prompt in %s is paused", user_id, channel_id)
+        tell_owner(self.client, user_id, channel_id, reason)
+
+
+def tell_owner(client: WebClient, user_id: str, channel_id: str, reason: str) -> None:
+    """DM the person who set up a channel's schedule that it is paused, and why.
+
+    Posting to a user id lands in their DM with the app, which needs the Messages tab
+    (else messages_tab_disabled); a DM that fails is logged with Slack's reason."""
+    try:
+        client.chat_postMessage(channel=user_id, **blocks.invite_needed_message(channel_id, reason))
+    except SlackApiError as exc:
+        log.warning("could not tell %s that the daily prompt in %s is paused: %s", user_id, channel_id,
+                    exc.response.get("error", "error"))
+    except OSError as exc:
+        log.warning("could not tell %s that the daily prompt in %s is paused: %s", user_id, channel_id,
+                    type(exc).__name__)
 
 
 GONE = {"channel_not_found", "is_archived", "channel_is_archived"}

@@ -1,5 +1,6 @@
 """Events: replies in a daily prompt's thread become answers (edits and deletions follow),
-reactions on answers are counted, and opening App Home publishes the dashboard."""
+reactions on answers are counted, opening App Home publishes the dashboard, and the bot
+leaving a channel pauses that channel's schedule."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
+from coachbot.handlers.payloads import plain_text
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
 from coachbot.services.threads import ThreadRefused
+from coachbot.slackapi import tell_owner
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,11 @@ def register(app: App) -> None:
     app.event("reaction_added")(reaction_added)
     app.event("reaction_removed")(reaction_removed)
     app.event("app_home_opened")(home_opened)
+    # Slack says the bot was removed from a channel in several ways (all subscribed in
+    # manifest.yml); each pauses the schedule, and only the first tells its owner.
+    app.event("member_left_channel")(bot_left)
+    app.event("channel_left")(bot_left)
+    app.event("group_left")(bot_left)
 
 
 def _reaction(event: dict[str, Any], body: dict[str, Any]) -> dict[str, str] | None:
@@ -60,6 +68,18 @@ def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, 
     publish_home(client, services, body["team_id"], event["user"])
 
 
+def bot_left(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
+             services: Services, background: Executor) -> None:
+    team, channel = _text(body.get("team_id")), _text(event.get("channel"))
+    if event.get("type") == "member_left_channel" and _text(event.get("user")) != context.bot_user_id:
+        return  # a person left: nothing to do (their answers stay)
+    if not team or not channel:
+        return
+    owner = services.prompts.bot_removed(team, channel)
+    if owner:
+        background.submit(tell_owner, client, owner, channel, "removed")
+
+
 def _from_a_bot(event: dict[str, Any]) -> bool:
     return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") in IGNORED_SUBTYPES)
 
@@ -73,7 +93,7 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
         edited = event.get("message") if isinstance(event.get("message"), dict) else {}
         ts, text = _text(edited.get("ts")), edited.get("text")
         if not _from_a_bot(edited) and ts and isinstance(text, str):
-            outcome = services.threads.edited(team_id=team, channel_id=channel, ts=ts, text=text)
+            outcome = services.threads.edited(team_id=team, channel_id=channel, ts=ts, text=plain_text(text))
             if isinstance(outcome, ThreadRefused) and _text(edited.get("user")):
                 background.submit(_tell, client, channel, _text(edited.get("user")),
                                   _text(edited.get("thread_ts")) or ts, blocks.error_message(outcome.reason))
@@ -89,7 +109,8 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
     if not thread_ts or thread_ts == ts or not user or not isinstance(text or "", str):
         return  # only replies in a thread can answer a prompt
     stored = services.threads.reply(team_id=team, event_id=_text(body.get("event_id")) or f"{channel}:{ts}",
-                                    channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user, text=text or "")
+                                    channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user,
+                                    text=plain_text(text or ""))
     if isinstance(stored, ThreadRefused):
         background.submit(_tell, client, channel, user, thread_ts, blocks.error_message(stored.reason))
     elif stored is not None:

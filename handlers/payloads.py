@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,28 @@ def _text(value: Any) -> str:
 
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def _unmark(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target[:1] in "@#":  # <@U123|ana> and <#C123|general>
+        return target[0] + (label.lstrip("@#") or target[1:])
+    if target.startswith("!"):  # <!here>, <!subteam^S1|@devs>, <!date^...|fallback>
+        return label or "@" + target[1:].split("^", 1)[0]
+    address = target.removeprefix("mailto:")
+    return address if not label or label == address else f"{label} ({address})"
+
+
+def plain_text(text: str) -> str:
+    """Message text as Slack sends it (mentions, channels and links as <...> markup; &, < and >
+    as entities, per docs.slack.dev/messaging/formatting-message-text) back to what the person
+    wrote, so answers are stored, coached and shown as written."""
+    text = _MARKUP.sub(_unmark, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def team_id(body: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
+from coachbot.slackapi import try_join
 
 CANNOT_POST = {
     "not_in_channel": "I'm not in this channel yet. Invite me with `/invite @coachbot`, then try again.",
@@ -27,7 +28,7 @@ def post_or_explain(
         return client.chat_postMessage(channel=channel, **message, **extra).data  # type: ignore[return-value]
     except SlackApiError as exc:
         error = exc.response.get("error", "")
-        if error == "not_in_channel" and _join(client, channel):
+        if error == "not_in_channel" and try_join(client, channel):
             return client.chat_postMessage(channel=channel, **message, **extra).data  # type: ignore[return-value]
         if error not in CANNOT_POST:
             raise
@@ -35,10 +36,3 @@ def post_or_explain(
             respond(response_type="ephemeral", replace_original=False, **blocks.error_message(CANNOT_POST[error]))
         return None
 
-
-def _join(client: WebClient, channel: str) -> bool:
-    try:
-        client.conversations_join(channel=channel)
-        return True
-    except SlackApiError:
-        return False

@@ -18,6 +18,8 @@ SLOT = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)
 
 def schedules(bot: Bot, n: int) -> list[str]:
     channels = [f"C0FAN{i:04d}" for i in range(n)]
+    for channel in channels:  # set up with /prep daily, which makes the bot a member
+        bot.slack.add_channel(channel)
     now = SLOT - timedelta(minutes=1)
     with bot.services.db.session() as session:
         for channel in channels:

@@ -65,9 +65,13 @@ def db(pg_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def add_schedules(db: Database, team_id: str, channels: list[str], *, local_time: str, checked_through: datetime,
-                  digest: bool = True) -> None:
-    """One daily technical prompt per channel, every day at ``local_time`` UTC."""
+def add_schedules(db: Database, slack: StandInSlack, channels: list[str], *, local_time: str,
+                  checked_through: datetime, digest: bool = True) -> None:
+    """One daily technical prompt per channel, every day at ``local_time`` UTC, in channels the bot
+    is in (as /prep daily leaves them: it joins the channel when the schedule is set)."""
+    team_id = slack.team_id
+    for channel in channels:
+        slack.add_channel(channel)
     with db.session() as session:
         for channel in channels:
             session.add(Schedule(team_id=team_id, channel_id=channel, mode="technical", local_time=local_time,
@@ -260,7 +264,7 @@ class AfterKill:
 
 def test_sigkill_mid_fan_out_then_a_run_past_the_lease_finishes_exactly_once(
         slack: StandInSlack, db: Database, pg_url: str, tmp_path: Path):
-    add_schedules(db, slack.team_id, CHANNELS, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
+    add_schedules(db, slack, CHANNELS, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
     started = time.monotonic()
     kill_mid_fan_out(slack, pg_url, tmp_path)
     before = AfterKill.look(slack, db)
@@ -283,7 +287,7 @@ def test_sigkill_mid_fan_out_then_a_run_past_the_lease_finishes_exactly_once(
 
 def test_sigkill_then_a_run_within_the_lease_leaves_claims_alone_and_a_later_one_finishes(
         slack: StandInSlack, db: Database, pg_url: str, tmp_path: Path):
-    add_schedules(db, slack.team_id, CHANNELS, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
+    add_schedules(db, slack, CHANNELS, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
     started = time.monotonic()
     kill_mid_fan_out(slack, pg_url, tmp_path)
     before = AfterKill.look(slack, db)
@@ -315,7 +319,7 @@ def test_sigkill_then_a_run_within_the_lease_leaves_claims_alone_and_a_later_one
 
 def test_two_send_due_processes_at_once_post_each_prompt_once(
         slack: StandInSlack, db: Database, pg_url: str, tmp_path: Path):
-    add_schedules(db, slack.team_id, CHANNELS, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
+    add_schedules(db, slack, CHANNELS, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
     slack.fail("chat.postMessage", delay_after=0.05, times=-1)  # keep both fan-outs in flight together
     started = time.monotonic()
     command = ["prompts", "send-due", "--now", SLOT.isoformat()]
@@ -344,7 +348,7 @@ def test_two_scheduler_processes_post_each_prompt_once(slack: StandInSlack, db: 
     # The clock process uses the real time: every channel's slot is this minute, in UTC, every day.
     now = datetime.now(timezone.utc)
     minute = now.replace(second=0, microsecond=0)
-    add_schedules(db, slack.team_id, CHANNELS, local_time=minute.strftime("%H:%M"),
+    add_schedules(db, slack, CHANNELS, local_time=minute.strftime("%H:%M"),
                   checked_through=minute - timedelta(minutes=1), digest=False)
     started = time.monotonic()
     env = cli_env(slack, pg_url, log_level="INFO")
@@ -405,7 +409,7 @@ def test_two_web_processes_store_a_retried_reply_and_reaction_once(
         config = Config.from_env(env)
         client = web_client(config)
         services = slack_services(config, db, client)
-        add_schedules(db, team, [channel], local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
+        add_schedules(db, slack, [channel], local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
         assert len(services.prompts.send_due(SlackPromptPoster(prompt_client(client)), SLOT).posted) == 1
         prompt = prompt_messages(slack, channel)[0]
 
@@ -466,7 +470,7 @@ def test_a_claim_taken_late_in_a_long_tick_is_not_taken_over(slack: StandInSlack
     from coachbot.clock import FixedClock
 
     channels = [f"C0LONG{i}" for i in range(4)]
-    add_schedules(db, slack.team_id, channels, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
+    add_schedules(db, slack, channels, local_time="09:30", checked_through=SLOT - timedelta(minutes=1))
     clock = FixedClock(SLOT)
     config = Config.from_env(cli_env(slack, pg_url))
     client = web_client(config)

@@ -183,11 +183,14 @@ def test_stats_of_someone_else_show_only_what_they_posted_in_channels(bot: Bot, 
 
     own = ask(bot, "U1", "stats")
     assert "*2* answers" in own and "Coverage:* 2 of 9 areas" in own
-    other = ask(bot, "U2", "stats <@U1|alice>")
+    bot.slack.add_user("U1", "alice")
+    bot.slack.add_user("U9", "zoe")
+    # Typed as a person types it; with the manifest's should_escape Slack sends <@U1|alice>.
+    other = ask(bot, "U2", "stats @alice")
     assert "@U1's practice: *1* answer ·" in other and "Coverage:* 1 of 9 areas" in other
     assert "private practice stays private" in other
     assert "Reactions received:* 1" in other
-    nobody = ask(bot, "U2", "stats <@U9>")
+    nobody = ask(bot, "U2", "stats @zoe")
     assert "hasn't shared any practice answers" in nobody
 
 
@@ -210,9 +213,10 @@ def test_private_answers_never_reach_others(bot: Bot, poster: SlackPromptPoster)
     private_answer(bot)
     bot.services.digests.send_due(poster, FRI_1600_BERLIN)
     texts = [text_of(m.blocks) + m.text for m in bot.slack.messages(CHANNEL)]
+    bot.slack.add_user("U1", "alice")
     for user in ("U2", "U3"):
         texts.append(ask(bot, user, "leaderboard all"))
-        texts.append(ask(bot, user, "stats <@U1>"))
+        texts.append(ask(bot, user, "stats @alice"))
     assert not any("PRIVATE-MARKER" in t for t in texts)
     board = texts[-2]
     assert "@U1: *1 answer*" in board  # the private one is not counted

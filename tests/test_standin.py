@@ -24,6 +24,7 @@ from slack_sdk.webhook import WebhookClient
 
 from coachbot.standin import StandInSlack
 from coachbot.standin.driver import SlackDriver
+from coachbot.standin.manifest import AppManifest
 from coachbot.standin.render import render_blocks, render_view
 from coachbot.standin.requests import (
     app_home_opened,
@@ -47,6 +48,11 @@ MODAL = {
     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Question?"}}],
 }
 
+# These tests cover the stand-in itself, so it grants every scope it knows and the bot is in every
+# channel it is handed (tests of coachbot run against coachbot's own manifest.yml, with channels the
+# bot has not joined; see test_slack_conformance.py).
+EVERYTHING = AppManifest.everything()
+
 
 class FakeClock:
     """A monotonic clock the test moves by hand."""
@@ -63,7 +69,7 @@ class FakeClock:
 
 @pytest.fixture
 def slack() -> Iterator[StandInSlack]:
-    with StandInSlack() as server:
+    with StandInSlack(manifest=EVERYTHING, bot_in_new_channels=True) as server:
         yield server
 
 
@@ -208,7 +214,7 @@ def test_users_info_with_time_zone(client: WebClient, slack: StandInSlack) -> No
 
 
 def test_unknown_users_default_to_utc_people_or_fail() -> None:
-    with StandInSlack() as lenient, StandInSlack(auto_users=False) as strict:
+    with StandInSlack(manifest=EVERYTHING, bot_in_new_channels=True) as lenient, StandInSlack(auto_users=False, manifest=EVERYTHING, bot_in_new_channels=True) as strict:
         user = WebClient(token=lenient.bot_token, base_url=lenient.api_url).users_info(user="U0NEW")["user"]
         assert (user["tz"], user["tz_offset"], user["is_bot"]) == ("UTC", 0, False)
         strict_client = WebClient(token=strict.bot_token, base_url=strict.api_url)
@@ -231,7 +237,7 @@ def test_channel_errors(client: WebClient, slack: StandInSlack) -> None:
 
 
 def test_no_auto_channels() -> None:
-    with StandInSlack(auto_channels=False) as slack:
+    with StandInSlack(auto_channels=False, manifest=EVERYTHING, bot_in_new_channels=True) as slack:
         client = WebClient(token=slack.bot_token, base_url=slack.api_url)
         assert api_error(client.chat_postMessage, channel="C1", text="x").response["error"] == "channel_not_found"
         with pytest.raises(ValueError, match="channel_not_found"):
@@ -249,8 +255,11 @@ def test_join_public_private_and_archived(client: WebClient, slack: StandInSlack
     error = api_error(client.conversations_join, channel="C0PRIV").response["error"]
     assert error == "method_not_supported_for_channel_type"
     assert api_error(client.conversations_join, channel="C0OLD").response["error"] == "is_archived"
+    # A private channel the bot is not in is invisible to it (conversations.info's errors).
+    assert api_error(client.conversations_info, channel="C0PRIV").response["error"] == "channel_not_found"
+    slack.join("C0PRIV", slack.bot_user_id)
     info = client.conversations_info(channel="C0PRIV")["channel"]
-    assert (info["is_private"], info["is_member"], info["name"]) == (True, False, "secret")
+    assert (info["is_private"], info["is_member"], info["name"]) == (True, True, "secret")
 
 
 def test_posting_to_a_user_uses_the_dm(client: WebClient, slack: StandInSlack) -> None:
@@ -345,7 +354,7 @@ def test_delay_times_out_the_client_but_the_post_still_lands(slack: StandInSlack
 
 def test_rate_limit_per_channel() -> None:
     clock = FakeClock()
-    with StandInSlack(clock=clock) as slack:
+    with StandInSlack(clock=clock, manifest=EVERYTHING, bot_in_new_channels=True) as slack:
         client = WebClient(token=slack.bot_token, base_url=slack.api_url)
         slack.set_rate_limits(per_channel_per_second=1)
         client.chat_postMessage(channel="C1", text="one")
@@ -361,7 +370,7 @@ def test_rate_limit_per_channel() -> None:
 
 def test_rate_limit_per_workspace_tells_when_a_slot_frees() -> None:
     clock = FakeClock()
-    with StandInSlack(clock=clock) as slack:
+    with StandInSlack(clock=clock, manifest=EVERYTHING, bot_in_new_channels=True) as slack:
         client = WebClient(token=slack.bot_token, base_url=slack.api_url)
         slack.set_rate_limits(workspace_per_minute=3)
         for channel in ("C1", "C2", "C3"):
@@ -728,7 +737,8 @@ def test_the_bots_membership_is_is_member_and_dms_are_fixed(client: WebClient, s
 
 
 def test_joining_an_unknown_channel_without_auto_channels() -> None:
-    with StandInSlack(auto_channels=False) as strict, pytest.raises(ValueError, match="channel_not_found"):
+    with StandInSlack(auto_channels=False, manifest=EVERYTHING, bot_in_new_channels=True) as strict, \
+            pytest.raises(ValueError, match="channel_not_found"):
         strict.join("C0NOPE", "U0ALICE")
 
 
@@ -810,7 +820,7 @@ def test_users_conversations_errors(client: WebClient, slack: StandInSlack) -> N
     slack.fail("users.conversations", error="ratelimited", status=429, retry_after=2)
     limited = api_error(client.users_conversations)
     assert (limited.response.status_code, limited.response.headers["Retry-After"]) == (429, "2")
-    with StandInSlack(auto_users=False) as strict:
+    with StandInSlack(auto_users=False, manifest=EVERYTHING, bot_in_new_channels=True) as strict:
         strict_client = WebClient(token=strict.bot_token, base_url=strict.api_url)
         assert api_error(strict_client.users_conversations, user="U0NEW").response["error"] == "user_not_found"
         assert strict_client.users_conversations()["channels"] == []
@@ -1176,7 +1186,7 @@ def test_delay_after_with_an_error_and_its_validation(slack: StandInSlack) -> No
 
 
 def test_stop_cuts_delay_after_short() -> None:
-    slack = StandInSlack().start()
+    slack = StandInSlack(manifest=EVERYTHING, bot_in_new_channels=True).start()
     client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
     slack.fail("chat.postMessage", delay_after=30)
     worker = threading.Thread(target=lambda: client.chat_postMessage(channel="C1", text="x"), daemon=True)

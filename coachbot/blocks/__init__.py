@@ -422,12 +422,19 @@ def schedule_paused_message(schedule: Any, user_id: str, until: Any) -> Message:
                    [section(text + "\n" + _schedule_lines(schedule))])
 
 
-def invite_needed_message(channel_id: str) -> Message:
+#: Why a schedule was paused for want of the bot, as its owner is told.
+PAUSED_BECAUSE = {
+    "not_in_channel": "I'm not a member of it, and it's private so I can't join by myself",
+    "removed": "I was removed from it, and I only see replies and reactions in channels I'm in",
+}
+
+
+def invite_needed_message(channel_id: str, reason: str = "not_in_channel") -> Message:
+    because = PAUSED_BECAUSE.get(reason, PAUSED_BECAUSE["not_in_channel"])
     return message(
         "I paused the daily practice prompt: I'm not in that channel.",
-        [section(f"I paused the daily practice in <#{channel_id}> because I'm not a member of it, and it's "
-                 f"private so I can't join by myself. Type `/invite @coachbot` in <#{channel_id}>, then "
-                 "`/prep daily` there to see the schedule and set it up again.")],
+        [section(f"I paused the daily practice in <#{channel_id}> because {because}. Type "
+                 f"`/invite @coachbot` in <#{channel_id}>, then `/prep daily resume` there to start it again.")],
     )
 
 

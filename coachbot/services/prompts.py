@@ -59,6 +59,21 @@ class PromptPoster(Protocol):
         ...
 
 
+class ChannelAccess(Protocol):
+    def ensure_member(self, team_id: str, channel_id: str) -> None:
+        """Make sure the bot is in the channel (joining a public one).
+
+        Raises NotInChannelError when it is not and can't join by itself (a private channel).
+        Slack delivers a channel's replies and reactions only to members, so a schedule in a
+        channel the bot is not in would post prompts nobody's answers could reach.
+        """
+
+
+INVITE_FIRST = ("I'm not a member of this private channel, so your answers here would never reach me. "
+                "Type `/invite @coachbot` in this channel, then run the command again. Nothing was changed.")
+REMOVED_NOTE = "paused: coachbot was removed from the channel; /invite it, then /prep daily resume"
+
+
 @dataclass(frozen=True)
 class ScheduleView:
     team_id: str
@@ -125,8 +140,10 @@ class PromptService:
         grace: timedelta = DEFAULT_GRACE,
         admins: frozenset[str] = frozenset(),
         lease: timedelta = CLAIM_LEASE,
+        channels: ChannelAccess | None = None,
     ) -> None:
         self.db = db
+        self.channels = channels  # None: no Slack behind it (unit tests); every channel counts as joined
         self.bank = bank
         self.people = people
         self.clock = clock
@@ -155,9 +172,29 @@ class PromptService:
             )
         if isinstance(request, slots.DailyOff):
             return ScheduleStopped(self._stop(team_id, channel_id))
+        # Everything else leaves the schedule on, so it needs the bot in the channel.
+        self.ensure_member(team_id, channel_id)
         if isinstance(request, slots.DailyPause):
             return self._pause(team_id, channel_id, request.until)
         return self._set(team_id, channel_id, user_id, request)
+
+    def ensure_member(self, team_id: str, channel_id: str) -> None:
+        """Join the channel, or refuse with how to invite the bot (raises InvalidInputError)."""
+        if self.channels is None:
+            return
+        try:
+            self.channels.ensure_member(team_id, channel_id)
+        except NotInChannelError:
+            raise InvalidInputError(INVITE_FIRST) from None
+
+    def bot_removed(self, team_id: str, channel_id: str) -> str | None:
+        """The bot left or was removed from a channel: pause its schedule.
+
+        Returns who set it up, to be told, the first time only (Slack may send several events
+        for one removal); None when there was nothing running.
+        """
+        with self.db.session() as session:
+            return repo.pause_schedule_if_enabled(session, team_id, channel_id, REMOVED_NOTE, self.clock.now())
 
     def _set(self, team_id: str, channel_id: str, user_id: str, request: slots.DailyRequest) -> ScheduleSet:
         now = self.clock.now()

@@ -16,14 +16,16 @@ class Directory:
 
     A channel argument may be a channel id, ``#name``, or a user id (Slack
     then posts into the bot's DM with that user). With ``auto_channels``,
-    unknown ``C...`` ids become public channels the bot is in and unknown
+    unknown ``C...`` ids become public channels the bot is not in (yet) and unknown
     ``D...`` ids become DMs; with ``auto_users``, unknown users look like
     ordinary people in UTC. Not thread-safe on its own: the owning
     :class:`~coachbot.standin.server.StandInSlack` serialises access.
     """
 
-    def __init__(self, *, auto_channels: bool, auto_users: bool, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, auto_channels: bool, auto_users: bool, wall_clock: Callable[[], float] = time.time,
+                 bot_in_new_channels: bool = False) -> None:
         self.auto_channels = auto_channels
+        self.bot_in_new_channels = bot_in_new_channels
         self.auto_users = auto_users
         self._wall_clock = wall_clock
         self._channels: dict[str, Channel] = {}
@@ -154,7 +156,8 @@ class Directory:
             dm_id = self._dms.get(ref)
             return self._channels[dm_id] if dm_id else self.add_dm(ref)
         elif self.auto_channels and ref.startswith("C") and len(ref) > 1:
-            return self.add_channel(ref)
+            # As in Slack, the bot is in no channel until it joins or is invited.
+            return self.add_channel(ref, is_member=self.bot_in_new_channels)
         elif self.auto_channels and ref.startswith("D") and len(ref) > 1:
             return self.add_dm(None, ref)
         raise ApiError("channel_not_found")
@@ -206,6 +209,10 @@ class Directory:
         if self.auto_users and user_id[:1] in {"U", "W"}:
             return User(user_id, user_id.lower(), user_id)
         raise ApiError("user_not_found")
+
+    def channel_names(self) -> dict[str, str]:
+        """``{name: channel id}`` of every channel that is not a DM."""
+        return {c.name: c.id for c in self._channels.values() if not c.is_im and c.name}
 
     def display_names(self) -> dict[str, str]:
         """``{user id: name}`` of every known user, for rendering mentions."""

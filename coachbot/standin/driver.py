@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from coachbot.standin import requests as slack_requests
+from coachbot.standin.manifest import slash_text
 from coachbot.standin.model import Ephemeral, Message, View
 from coachbot.standin.sender import SentResponse, SlackSender
 from coachbot.standin.server import StandInSlack
@@ -71,9 +72,15 @@ class SlackDriver:
     # --- what people do -----------------------------------------------------
 
     def slash(self, user: str, text: str, channel: str = "C0GENERAL", *, command: str = "/prep") -> SentResponse:
+        """``user`` types ``command text`` in ``channel``; the text reaches the app as Slack sends it:
+        entities for ``&<>``, and with the command's ``should_escape`` its @people, #channels
+        and links as Slack markup (see :func:`coachbot.standin.manifest.slash_text`)."""
         url = self.slack.new_response_url(user_id=user, channel_id=channel)
+        sent = slash_text(text, escape=self.slack.manifest.escapes(command),
+                          users={name: uid for uid, name in self.slack.user_names().items()},
+                          channels=self.slack.channel_names())
         body, content_type = slack_requests.slash_command(
-            text=text, user_id=user, team_id=self.team_id, channel_id=channel, response_url=url,
+            text=sent, user_id=user, team_id=self.team_id, channel_id=channel, response_url=url,
             trigger_id=self.slack.new_trigger_id(user), command=command,
         )
         return self.sender.send(body, content_type)
@@ -115,6 +122,10 @@ class SlackDriver:
         With ``retry_num`` and the ``event_id`` of an earlier delivery, the
         envelope keeps that delivery's ``event_time``, as Slack's retries do.
         """
+        refusal = self.slack.delivery_refusal(event)
+        if refusal is not None:
+            # Slack never sends it: the app can't know (status 0, and why, for the test to assert).
+            return SentResponse(0, body=refusal.encode(), delivered=False)
         event_id = event_id or f"Ev{next(self._event_ids):08d}"
         with self._delivered_lock:
             earlier = self._delivered.get(event_id) if retry_num else None

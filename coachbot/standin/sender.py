@@ -34,6 +34,8 @@ class SentResponse:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    #: False when Slack would never have sent the request (status 0, ``body`` says why)
+    delivered: bool = True
 
     @property
     def text(self) -> str:

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from coachbot.standin.errors import ApiError
 from coachbot.standin.faults import Fault, FaultBook
 from coachbot.standin.listener import LoopbackListener, Reply
+from coachbot.standin.manifest import MEMBERSHIP_GATED, AppManifest
 from coachbot.standin.model import Call, Channel, Ephemeral, JsonDict, Message, ResponsePost, User, View
 from coachbot.standin.params import decode_params
 from coachbot.standin.ratelimit import PostRateLimiter
@@ -64,8 +65,13 @@ class StandInSlack:
         auto_users: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        manifest: AppManifest | None = None,
+        bot_in_new_channels: bool = False,
     ) -> None:
         self.bot_token = bot_token
+        # What the app's manifest grants decides scopes, posting, DMs, command text and events,
+        # as in Slack: by default coachbot's own manifest.yml.
+        self.manifest = manifest or AppManifest.shipped()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -82,8 +88,9 @@ class StandInSlack:
             auto_channels=auto_channels,
             auto_users=auto_users,
             wall_clock=wall_clock,
+            bot_in_new_channels=bot_in_new_channels,
         )
-        self._api = WebApi(self._ws)
+        self._api = WebApi(self._ws, self.manifest)
         self._hooks = ResponseUrls()
         self._faults = FaultBook()
         self._limiter = PostRateLimiter(clock)
@@ -258,6 +265,27 @@ class StandInSlack:
         self._bump()
         return message
 
+    def delivery_refusal(self, event: JsonDict) -> str | None:
+        """Why Slack would not deliver ``event`` to this app (None: it would).
+
+        Slack sends only the events the app subscribes to (with the scope each needs),
+        and message and reaction events only from conversations the app is a member of
+        (https://docs.slack.dev/apis/events-api/; see coachbot.standin.manifest).
+        """
+        event_type = str(event.get("type") or "")
+        channel_ref = event.get("channel")
+        item = event.get("item")
+        if event_type.startswith("reaction_") and isinstance(item, dict):
+            channel_ref = item.get("channel")
+        with self._lock:
+            channel = self._ws.directory.get(str(channel_ref)) if isinstance(channel_ref, str) else None
+        kind = None if channel is None else _kind(channel)
+        if not self.manifest.subscribed(event_type, kind):
+            return f"the manifest does not subscribe to {event_type} ({kind or 'no conversation'})"
+        if event_type in MEMBERSHIP_GATED and channel is not None and not channel.is_im and not channel.is_member:
+            return f"the bot is not a member of {channel.id}"
+        return None
+
     def new_trigger_id(self, user_id: str) -> str:
         """A fresh trigger_id for an action by ``user_id`` (single use, like Slack's)."""
         return make_trigger_id(user_id)
@@ -397,6 +425,11 @@ class StandInSlack:
         """``{user id: name}`` of known users, for ``render_*(users=...)``."""
         with self._lock:
             return self._ws.directory.display_names()
+
+    def channel_names(self) -> dict[str, str]:
+        """``{channel name: id}`` of the known channels (DMs excepted)."""
+        with self._lock:
+            return self._ws.directory.channel_names()
 
     def wait_for(
         self, predicate: Callable[[], T | None], timeout: float = 5.0, *, message: str | None = None
@@ -553,6 +586,12 @@ class StandInSlack:
         name = message or getattr(predicate, "__qualname__", repr(predicate))
         recent = ", ".join(f"{c.method}->{c.error or c.status}" for c in self.calls[-8:]) or "none"
         return f"wait_for({name}) timed out after {timeout}s (last value {last!r}); latest calls: {recent}"
+
+
+def _kind(channel: Channel) -> str:
+    if channel.is_im:
+        return "im"
+    return "private_channel" if channel.is_private else "public_channel"
 
 
 def _error_body(error: ApiError) -> JsonDict:

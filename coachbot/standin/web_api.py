@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from coachbot.standin.errors import ApiError
+from coachbot.standin.manifest import AppManifest
 from coachbot.standin.model import Channel, JsonDict, Message
 from coachbot.standin.params import truthy
 from coachbot.standin.shapes import channel_json, user_json
@@ -113,8 +114,9 @@ def _page(items: list[Any], params: JsonDict, default_limit: int, max_limit: int
 class WebApi:
     """Dispatches Web API method names to implementations over one :class:`Workspace`."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, manifest: AppManifest | None = None) -> None:
         self._ws = workspace
+        self._manifest = manifest or AppManifest.everything()
         self._methods: dict[str, Method] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -145,7 +147,24 @@ class WebApi:
         implementation = self._methods.get(method)
         if implementation is None:
             raise ApiError("unknown_method")
+        self._check_scope(method, params)
         return {"ok": True, **implementation(params)}
+
+    def _check_scope(self, method: str, params: JsonDict) -> None:
+        """``missing_scope`` when the manifest grants none of the scopes the call needs.
+
+        Slack answers with the scope(s) ``needed`` and those ``provided``
+        (https://docs.slack.dev/reference/methods, "missing_scope" in every method's errors).
+        """
+        kinds: frozenset[str] = frozenset()
+        if method == "users.conversations":
+            kinds = _types_arg(params)
+        elif method.startswith("conversations.") and params.get("channel"):
+            channel = self._ws.directory.get(_text_arg(params, "channel"))
+            kinds = frozenset({_conversation_type(channel)}) if channel is not None else frozenset()
+        needed = self._manifest.missing_scope(method, kinds)
+        if needed:
+            raise ApiError("missing_scope", needed=needed, provided=",".join(sorted(self._manifest.bot_scopes)))
 
     # auth
 
@@ -164,8 +183,24 @@ class WebApi:
     # chat
 
     def chat_post_message(self, params: JsonDict) -> JsonDict:
-        """chat.postMessage: post as the bot, optionally into a thread."""
-        channel = self._ws.directory.require_postable(_required(params, "channel", "channel_not_found"))
+        """chat.postMessage: post as the bot, optionally into a thread.
+
+        Into a public channel the bot is not in only with ``chat:write.public``
+        (docs.slack.dev/reference/scopes/chat.write.public), else ``not_in_channel``; into a
+        person's DM with the app only while the Messages tab is on, else
+        ``messages_tab_disabled`` (the method page's errors).
+        """
+        ref = _required(params, "channel", "channel_not_found")
+        target = self._ws.directory.resolve(ref)
+        if target.is_im and not self._manifest.messages_tab_enabled:
+            raise ApiError("messages_tab_disabled")
+        public_ok = "chat:write.public" in self._manifest.bot_scopes and not target.is_private
+        if public_ok and not target.is_member and not target.is_im:
+            if target.is_archived:
+                raise ApiError("is_archived")
+            channel = target
+        else:
+            channel = self._ws.directory.require_postable(ref)
         text, blocks = _text_arg(params, "text"), _blocks_arg(params)
         if not text and not blocks and not params.get("attachments"):
             raise ApiError("no_text")
@@ -235,8 +270,14 @@ class WebApi:
     # conversations
 
     def conversations_info(self, params: JsonDict) -> JsonDict:
-        """conversations.info: a conversation's details."""
+        """conversations.info: a conversation's details.
+
+        A private channel is invisible to a bot that is not in it: Slack answers
+        ``channel_not_found`` (the method page's errors), as it does for conversations.history.
+        """
         channel = self._ws.directory.resolve(_required(params, "channel", "channel_not_found"))
+        if channel.is_private and not channel.is_member:
+            raise ApiError("channel_not_found")
         return {"channel": channel_json(channel, self._ws.team_id)}
 
     def conversations_join(self, params: JsonDict) -> JsonDict:

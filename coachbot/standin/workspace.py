@@ -40,13 +40,15 @@ class Workspace:
         auto_channels: bool,
         auto_users: bool,
         wall_clock: Callable[[], float] = time.time,
+        bot_in_new_channels: bool = False,
     ) -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
         self.ts = TsClock(wall_clock)
-        self.directory = Directory(auto_channels=auto_channels, auto_users=auto_users, wall_clock=wall_clock)
+        self.directory = Directory(auto_channels=auto_channels, auto_users=auto_users, wall_clock=wall_clock,
+                                   bot_in_new_channels=bot_in_new_channels)
         self.directory.add_user(bot_user_id, "coachbot", real_name="Coachbot", is_bot=True)
         self.messages = MessageStore()
         self.ephemerals = EphemeralStore()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, tuple_
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from coachbot.storage import upsert
@@ -111,6 +111,20 @@ def remember_event(session: Session, team_id: str, event_id: str, at: datetime) 
     """Adds the event's id; flushing raises IntegrityError if it was handled before."""
     session.add(ProcessedEvent(team_id=team_id, event_id=event_id, received_at=at))
     session.flush()
+
+
+def pause_schedule_if_enabled(session: Session, team_id: str, channel_id: str, note: str,
+                              at: datetime) -> str | None:
+    """Turn a channel's running schedule off with a note; who set it up, or None if none was running.
+
+    One conditional UPDATE, so of two processes handling two events for one removal only
+    one sees the schedule running."""
+    return session.scalar(
+        update(Schedule)
+        .where(Schedule.team_id == team_id, Schedule.channel_id == channel_id, Schedule.enabled.is_(True))
+        .values(enabled=False, status_note=note, updated_at=at)
+        .returning(Schedule.created_by)
+    )
 
 
 def get_schedule(session: Session, team_id: str, schedule_id: int) -> Schedule | None:
