@@ -15,6 +15,10 @@ import json
 from typing import Any, Mapping
 from urllib.parse import parse_qs, unquote_plus
 
+from slack_bolt.request import BoltRequest
+
+from coachbot import shapes
+
 MAX_SKEW_SECONDS = 300  # Slack's advice: refuse requests more than five minutes old (or early)
 
 
@@ -35,11 +39,44 @@ def shape_problem(body: str, content_type: str) -> str | None:
     if content_type == "application/json":
         return _event_problem(_json(body))
     if "payload" not in unquote_plus(body):
-        return None  # a slash command: flat text fields, read with .get(); no need to parse them twice
+        return _command_problem(body)
     form = parse_qs(body, keep_blank_values=True)
     if "payload" not in form:
-        return None
+        return _command_problem(body)
     return _interaction_problem(_json(form["payload"][0]))
+
+
+#: What every slash command carries (https://docs.slack.dev/interactivity/implementing-slash-commands,
+#: "the payload"); coachbot answers through response_url, so a command without one can't be answered.
+COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id", "response_url")
+
+
+#: Keys that name objects in Slack's payloads; in a flat form (a command, an ssl_check) they can only be
+#: text, which Bolt's readers would take for the object.
+OBJECT_KEYS = ("team", "user", "channel", "view", "event", "message", "enterprise", "authorizations", "item",
+               "container", "actions", "previous_message", "assistant_thread", "function_data", "response_urls")
+
+
+def _command_problem(body: str) -> str | None:
+    form = parse_qs(body, keep_blank_values=True)
+    clash = [key for key in OBJECT_KEYS if key in form]
+    if clash:
+        return f"a form field named {clash[0]}"
+    if "ssl_check" in form or "command" not in form:
+        return None  # Slack's ssl_check, or not a command at all (Bolt answers what it doesn't know)
+    missing = [name for name in COMMAND_FIELDS if not (form.get(name) or [""])[0].strip()]
+    if missing:
+        return f"the command has no {', '.join(missing)}"
+    odd = [name for name in ("team_id", "user_id", "channel_id", "enterprise_id")
+           if name in form and not shapes.SLACK_ID.fullmatch(form[name][0])]
+    if odd:
+        return f"{odd[0]} is not in Slack's form"
+    return None if _is_url(form["response_url"][0]) else "response_url is not a URL"
+
+
+def _is_url(value: Any) -> bool:
+    """Slack's response_urls are https URLs (the stand-in's are http on loopback)."""
+    return isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value
 
 
 def _json(text: str) -> Any:
@@ -57,33 +94,47 @@ def _event_problem(data: Any) -> str | None:
         return "the body is not a JSON object"
     if not isinstance(data.get("type"), str):
         return "type is missing"
-    if data["type"] == "event_callback":
-        if not isinstance(data.get("event"), dict) or not isinstance(data["event"].get("type"), str):
-            return "event is not an object with a type"
-        if not isinstance(data.get("event_id"), str) or not isinstance(data.get("team_id"), str):
-            return "event_id or team_id is missing"
-    return None
+    return shapes.problem(data, shapes.ANY_BODY + shapes.JSON_TYPES.get(data["type"], ()))
 
 
 def _interaction_problem(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "payload is not a JSON object"
-    if not isinstance(data.get("type"), str):
-        return "type is missing"
-    for key in ("team", "user", "view", "container", "channel", "message"):
-        if key in data and data[key] is not None and not isinstance(data[key], dict):
-            return f"{key} is not an object"
-    if "actions" in data:
-        actions = data["actions"]
-        if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
-            return "actions is not a list of objects"
-    view = data.get("view") or {}
-    if "state" in view:
-        state = view["state"]
-        if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
-            return "view.state is not an object"
-        if not all(isinstance(v, dict) for v in state.get("values", {}).values()):
-            return "view.state.values holds a non-object"
-    if "private_metadata" in view and not isinstance(view["private_metadata"], str):
-        return "view.private_metadata is not text"
-    return None
+    found = shapes.problem(data, shapes.ANY_BODY + shapes.INTERACTION
+                           + shapes.INTERACTION_TYPES.get(str(data.get("type")), ()))
+    if found:
+        return found
+    if "actions" in data and not data["actions"]:
+        return "actions is empty"  # Bolt's matchers read actions[0]
+    if data.get("type") == "block_actions" and (data.get("container") or {}).get("type") == "message" \
+            and "response_url" not in data:
+        # A click on a message always comes with one (interaction payloads reference); the listeners answer there.
+        return "response_url is missing"
+    urls = [data.get("response_url", "https://")] + [u["response_url"] for u in data.get("response_urls", [])]
+    return None if all(_is_url(url) for url in urls) else "a response_url is not a URL"
+
+
+#: What Bolt reads into a request's context, and must be text (or absent) for the listeners,
+#: the authorisation and the logging that use it.
+CONTEXT_TEXT = ("team_id", "user_id", "channel_id", "enterprise_id", "thread_ts", "actor_team_id",
+                "actor_user_id", "actor_enterprise_id", "response_url")
+
+
+def bolt_request(body: str, query: str, headers: Mapping[str, str]) -> tuple[BoltRequest | None, str | None]:
+    """Bolt's own parsing of a signed body, or why it can't read it.
+
+    Bolt builds the request context (team, user, channel, ...) while constructing the
+    request, before any listener or error handler runs, and assumes Slack's shapes as it
+    goes: a number where it expects an object raises there, which would be a 500. Its
+    reading is the schema: whatever it can't read, or reads as something other than text,
+    is a payload of the wrong shape.
+    """
+    try:
+        request = BoltRequest(body=body, query=query, headers=dict(headers))
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        return None, f"Bolt can't read this payload ({type(exc).__name__})"
+    for name in CONTEXT_TEXT:
+        value = request.context.get(name)
+        if value is not None and not isinstance(value, str):
+            return None, f"{name} is not text"
+    return request, None

@@ -81,12 +81,20 @@ class WebApp:
             return self._reply(start_response, 400, {"error": "body is not UTF-8"})
         # Slack sends Events API deliveries as JSON and everything else form-encoded.
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        is_event = content_type == "application/json"
         problem = inbound.shape_problem(body, content_type)
-        if problem is not None:
+        request = None
+        if problem is None:
+            request, problem = inbound.bolt_request(body, environ.get("QUERY_STRING", ""), headers)
+        if problem is not None or request is None:
             log.warning("refused a signed request with a malformed payload: %s", problem)
+            if is_event:
+                # Acknowledged and dropped: Slack retries any other answer three times, and a payload
+                # of the wrong shape will never become readable (see docs/slack-conformance.md).
+                return self._reply(start_response, 200, {"ignored": problem})
             return self._reply(start_response, 400, {"error": problem})
-        app = self.events if content_type == "application/json" else self.bolt
-        response = app.dispatch(BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers))
+        app = self.events if is_event else self.bolt
+        response = app.dispatch(request)
         out_headers = [(name, value) for name, values in response.headers.items() for value in values]
         start_response(_status(response.status), out_headers)
         return [response.body.encode("utf-8") if isinstance(response.body, str) else response.body]

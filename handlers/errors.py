@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from typing import Any, Callable, Iterator
 
 from slack_bolt import BoltResponse
+from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
 from coachbot.errors import CoachbotError, InvalidInputError, NotFoundError, StorageUnavailableError
@@ -28,24 +29,41 @@ FRIENDLY = {
     NotFoundError: "That question is no longer in the bank. Ask for a new one with `/prep`.",
 }
 FALLBACK = "Something went wrong on my side. Please try again; if it keeps happening, tell your Slack admin."
+#: Slack refusals that are nobody's bug: what the person is told (the views.open method page's errors).
+SLACK_REFUSALS = {
+    "expired_trigger_id": "That took too long to open. Press the button again.",
+    "exchanged_trigger_id": "That form was already opened once. Press the button again.",
+    "invalid_trigger_id": "I couldn't open the form. Press the button again.",
+}
 
 
 def on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
     """The last word for anything a listener did not handle."""
     kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
+    refusal = _slack_refusal(error)
     if isinstance(error, CoachbotError):
         log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
+    elif refusal is not None:
+        log.warning("Slack refused a call: %s", refusal)
     else:
         log.error("unhandled error in a listener", exc_info=error)
     if body.get("type") == "event_callback" and isinstance(error, StorageUnavailableError):
         # Not stored, so not acknowledged: Slack delivers the event again later.
         return BoltResponse(status=503, body="")
-    text = str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
+    text = str(error) if isinstance(error, InvalidInputError) else \
+        SLACK_REFUSALS.get(refusal or "", FRIENDLY.get(type(error), FALLBACK))
     if respond is not None and (body.get("response_url") or body.get("response_urls")):
         try:
             respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
         except Exception:  # respond itself failing must not hide the original error
             log.warning("could not deliver the error message to the person")
+    return None
+
+
+def _slack_refusal(error: Exception) -> str | None:
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error", ""))
+        return code if code in SLACK_REFUSALS else None
     return None
 
 

@@ -90,4 +90,8 @@ def _practise_from_home(body: dict[str, Any], client: WebClient, services: Servi
 
 
 def publish_home(client: WebClient, services: Services, team_id: str, user_id: str) -> None:
-    client.views_publish(user_id=user_id, view=home_blocks.home_view(services.progress.dashboard(team_id, user_id)))
+    view = home_blocks.home_view(services.progress.dashboard(team_id, user_id))
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:  # the dashboard is shown again the next time they open App Home
+        log.warning("could not publish App Home: %s", exc.response.get("error", "error"))
