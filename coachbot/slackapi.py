@@ -54,6 +54,8 @@ def slack_links(client: WebClient):
 
 
 MAX_MEMBERSHIP_PAGES = 10
+# users.conversations' limit is "an integer with a max value of 999" (its method page); 1000 is refused.
+MEMBERSHIP_PAGE = 999
 
 
 def slack_memberships(client: WebClient):
@@ -64,7 +66,7 @@ def slack_memberships(client: WebClient):
         cursor = None
         for _ in range(MAX_MEMBERSHIP_PAGES):
             page = client.users_conversations(user=user_id, types="public_channel,private_channel",
-                                              exclude_archived=True, limit=1000, cursor=cursor)
+                                              exclude_archived=True, limit=MEMBERSHIP_PAGE, cursor=cursor)
             found |= {c["id"] for c in page.get("channels", [])}
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

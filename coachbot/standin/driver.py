@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from coachbot.standin import requests as slack_requests
+from coachbot.standin.acks import AckRefused, command_ack_problems, submission_ack_problems
 from coachbot.standin.model import Ephemeral, Message, View
 from coachbot.standin.sender import SentResponse, SlackSender
 from coachbot.standin.server import StandInSlack
@@ -76,7 +77,11 @@ class SlackDriver:
             text=text, user_id=user, team_id=self.team_id, channel_id=channel, response_url=url,
             trigger_id=self.slack.new_trigger_id(user), command=command,
         )
-        return self.sender.send(body, content_type)
+        response = self.sender.send(body, content_type)
+        problems = command_ack_problems(response.body, response.header("content-type"))
+        if problems:
+            raise AckRefused("slash command", problems)
+        return response
 
     def click(self, user: str, seen: Seen, action_id: str) -> SentResponse:
         block_id, element = find_button(seen.blocks, action_id)
@@ -107,7 +112,11 @@ class SlackDriver:
             user_id=user, team_id=self.team_id, view=view.view, values=values,
             trigger_id=self.slack.new_trigger_id(user),
         )
-        return self.sender.send(body, content_type)
+        response = self.sender.send(body, content_type)
+        problems = submission_ack_problems(response.body, response.header("content-type"), view.view)
+        if problems:
+            raise AckRefused("view submission", problems)
+        return response
 
     def event(self, event: JsonDict, *, event_id: str | None = None, retry_num: int | None = None) -> SentResponse:
         """Deliver an Events API ``event``; a fresh ``Ev...`` id unless given.
