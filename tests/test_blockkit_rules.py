@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from coachbot.standin.acks import command_ack_problems, submission_ack_problems
 from coachbot.standin.blockkit import RULES, check_blocks, check_view, rule
 
 JsonDict = dict[str, Any]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def limit(rule_id: str) -> int:
@@ -207,6 +209,8 @@ def test_every_rule_has_a_case() -> None:
 
 def test_every_rule_cites_its_source() -> None:
     assert all(r.source.startswith("https://docs.slack.dev/reference/") for r in RULES)
+    documented = (ROOT / "docs" / "slack-conformance.md").read_text()
+    assert [r.id for r in RULES if f"`{r.id}`" not in documented] == []
 
 
 @pytest.fixture(scope="module")

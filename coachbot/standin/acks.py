@@ -9,8 +9,8 @@ functions and raises :class:`AckRefused`, so a test fails where a person
 would have seen Slack's error.
 
 Sources: slash commands, "Responding to the command"
-(https://docs.slack.dev/interactivity/implementing-slash-commands); modals,
-"Responding to view submissions" (https://docs.slack.dev/surfaces/modals):
+(https://api.slack.com/interactivity/slash-commands); modals,
+"Responding to view submissions" (https://api.slack.com/surfaces/modals):
 ``response_action`` is one of the four, ``update``/``push`` carry a ``view``
 (a modal, under the view limits in ``blockkit``), ``errors`` maps input
 blocks' ``block_id`` to a message.

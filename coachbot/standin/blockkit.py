@@ -48,6 +48,9 @@ OPTION = f"{_BK}/composition-objects/option-object"
 CONFIRM = f"{_BK}/composition-objects/confirmation-dialog-object"
 MODAL = "https://docs.slack.dev/reference/views/modal-views"
 HOME = "https://docs.slack.dev/reference/views/home-tab-views"
+# The view pages give external_id no length; views.update's argument of the same name does ("Max
+# length of 255 characters"; also in slack-ruby/slack-api-ref methods/views/views.update.json).
+EXTERNAL_ID = "https://docs.slack.dev/reference/methods/views.update"
 
 PLAIN = frozenset({"plain_text"})
 TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
@@ -94,12 +97,12 @@ RULES: tuple[Rule, ...] = (
     Rule("modal.close.max_chars", "modal", "close", "max_chars", MODAL, limit=24),
     Rule("modal.private_metadata.max_chars", "modal", "private_metadata", "max_chars", MODAL, limit=3000),
     Rule("modal.callback_id.max_chars", "modal", "callback_id", "max_chars", MODAL, limit=255),
-    Rule("modal.external_id.max_chars", "modal", "external_id", "max_chars", MODAL, limit=255),
+    Rule("modal.external_id.max_chars", "modal", "external_id", "max_chars", EXTERNAL_ID, limit=255),
     Rule("home.blocks.max_items", "home", "blocks", "max_items", HOME, limit=100),
     Rule("home.block_id.unique", "home", "blocks", "unique_block_ids", HOME),
     Rule("home.private_metadata.max_chars", "home", "private_metadata", "max_chars", HOME, limit=3000),
     Rule("home.callback_id.max_chars", "home", "callback_id", "max_chars", HOME, limit=255),
-    Rule("home.external_id.max_chars", "home", "external_id", "max_chars", HOME, limit=255),
+    Rule("home.external_id.max_chars", "home", "external_id", "max_chars", EXTERNAL_ID, limit=255),
     # Every block
     Rule("block.type.known", "block", "type", "known_type", BLOCKS_PAGE, allowed=BLOCK_TYPES),
     Rule("block.block_id.max_chars", "block", "block_id", "max_chars", SECTION, limit=255),
