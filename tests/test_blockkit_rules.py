@@ -188,6 +188,8 @@ def cases() -> Iterator[tuple[str, Case]]:
                                      modal([checkboxes(option(value=n_chars(151)))]))
     yield "option.description.max_chars", (view, modal([checkboxes(option(description=txt(n_chars(75))))]),
                                            modal([checkboxes(option(description=txt(n_chars(76))))]))
+    menu = {"type": "overflow", "action_id": "more", "options": [option(text=txt("One", "mrkdwn"))]}
+    yield "menu_option.text.plain_text", (msg, [actions(dict(menu, options=[option()]))], [actions(menu)])
     for name, most in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
         yield f"confirm.{name}.required", (msg, [confirm()], [confirm(**{name: None})])
         yield f"confirm.{name}.plain_text", (msg, [confirm()], [confirm(**{name: txt("Sure", "mrkdwn")})])

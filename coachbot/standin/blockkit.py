@@ -26,7 +26,7 @@ walk knows what each nested dict is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 JsonDict = dict[str, Any]
@@ -78,7 +78,7 @@ class Rule:
     source: str
     limit: int | None = None
     low: int | None = None
-    allowed: frozenset[str] = field(default_factory=frozenset)
+    allowed: frozenset[str] = frozenset()
 
 
 RULES: tuple[Rule, ...] = (
@@ -157,6 +157,8 @@ RULES: tuple[Rule, ...] = (
     Rule("option.value.required", "option", "value", "required", OPTION),
     Rule("option.value.max_chars", "option", "value", "max_chars", OPTION, limit=150),
     Rule("option.description.max_chars", "option", "description", "max_chars", OPTION, limit=75),
+    # Overflow and select menus show plain_text options only; checkboxes and radio buttons may use mrkdwn.
+    Rule("menu_option.text.plain_text", "menu_option", "text", "text_type", OPTION, allowed=PLAIN),
     *(
         rule
         for name, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30))
@@ -184,9 +186,11 @@ CHILDREN: Mapping[str, tuple[tuple[str, str], ...]] = {
     "plain_text_input": (("placeholder", "text"),),
     "checkboxes": (("options[]", "option"), ("confirm", "confirm")),
     "radio_buttons": (("options[]", "option"), ("confirm", "confirm")),
-    "static_select": (("placeholder", "text"), ("options[]", "option"), ("confirm", "confirm")),
-    "overflow": (("options[]", "option"), ("confirm", "confirm")),
+    "static_select": (("placeholder", "text"), ("options[]", "menu_option"), ("confirm", "confirm")),
+    "multi_static_select": (("placeholder", "text"), ("options[]", "menu_option"), ("confirm", "confirm")),
+    "overflow": (("options[]", "menu_option"), ("confirm", "confirm")),
     "option": (("text", "text"), ("description", "text")),
+    "menu_option": (("text", "text"), ("description", "text")),
     "confirm": (("title", "text"), ("text", "text"), ("confirm", "text"), ("deny", "text")),
 }
 
@@ -351,6 +355,8 @@ def _kind(slot: str, value: JsonDict) -> tuple[str, str | None]:
     """What a held object is: ``(kind, family)``."""
     if slot in _FAMILY:
         return str(value.get("type")), _FAMILY[slot]
+    if slot == "menu_option":
+        return "menu_option", "option"  # an option's rules, and a menu's own
     if slot == "context_element":
         return ("image_element", "element") if value.get("type") == "image" else ("text", None)
     return slot, None
