@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slack_sdk import WebClient
 
 from coachbot import tracks
 from coachbot.bank import load_bank
-from coachbot.blocks import ELLIPSIS, SECTION_LIMIT, escape, escape_clipped, section, shared_answer
+from coachbot.blocks import ELLIPSIS, SECTION_LIMIT, escape, escape_clipped, fit_list, section, shared_answer
 from coachbot.blocks import digest as digest_blocks
 from coachbot.blocks import home as home_blocks
 from coachbot.blocks import progress as progress_blocks
@@ -133,3 +135,33 @@ def test_app_home_lists_every_channel_that_fits_and_counts_the_rest(channels: in
     if channels == 200:
         assert others is not None and listed > 30  # as many as fit are still listed
     assert check_view(view) == []
+
+
+# The cutting helpers, for any text.
+
+MARKUP_TEXT = st.text(alphabet=st.sampled_from("ab &<>é😀\n"), max_size=400)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=MARKUP_TEXT, limit=st.integers(min_value=2, max_value=200))
+def test_escape_clipped_always_fits_and_keeps_whole_characters(text: str, limit: int) -> None:
+    cut = escape_clipped(text, limit)
+    assert len(cut) <= limit and not broken_markup(cut)
+    shown = cut.removesuffix(ELLIPSIS) if cut != escape(text) else cut
+    assert text.startswith(html.unescape(shown))
+    assert (cut == escape(text)) == (len(escape(text)) <= limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(st.text(alphabet="abc", min_size=1, max_size=30), max_size=60),
+       budget=st.integers(min_value=20, max_value=400))
+def test_fit_list_names_what_fits_and_counts_the_rest(items: list[str], budget: int) -> None:
+    joined = fit_list(items, budget)
+    summary = re.search(r" and (\d+) others?$", joined)
+    if summary is None:
+        assert joined == ", ".join(items) and len(joined) <= budget
+    else:
+        shown = joined[: summary.start()]
+        named = shown.split(", ") if shown else []
+        assert named == items[: len(named)] and len(named) + int(summary.group(1)) == len(items)
+        assert len(joined) <= budget
