@@ -335,3 +335,36 @@ def test_submission_acks_are_checked() -> None:
     assert submission_ack_problems(*_json({"response_action": "push", "view": home()}), submitted)
     assert submission_ack_problems(*_json({"response_action": "update", "view": modal(title=txt(n_chars(25)))}),
                                    submitted) == ["[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"]
+
+
+def test_the_driver_fails_where_slack_would_refuse_an_ack(slack: StandInSlack, client: WebClient) -> None:
+    """Through a real Bolt app: an ack Slack would refuse raises AckRefused; a valid one comes back."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    from coachbot.standin.acks import AckRefused
+    from coachbot.standin.driver import SlackDriver
+
+    app = App(signing_secret="rules-secret", client=client, process_before_response=True)
+
+    @app.command("/good")
+    def good(ack: Any) -> None:
+        ack(text="ok", blocks=[{"type": "header", "text": txt("Fine")}])
+
+    @app.command("/bad")
+    def bad(ack: Any) -> None:
+        ack(text="ok", blocks=[{"type": "header", "text": txt(n_chars(151))}])
+
+    @app.view("form")
+    def submitted(ack: Any) -> None:
+        ack(response_action="update", view=modal(title=txt(n_chars(25))))
+
+    driver = SlackDriver(slack, SlackRequestHandler(app), "rules-secret")
+    assert driver.slash("U0ACK", "", command="/good").json()["blocks"][0]["text"]["text"] == "Fine"
+    with pytest.raises(AckRefused, match=r"must be less than 151 characters \[json-pointer:/blocks/0/text/text\]"):
+        driver.slash("U0ACK", "", command="/bad")
+    opened = client.views_open(trigger_id=slack.new_trigger_id("U0ACK"), view=modal([text_input()],
+                                                                                     callback_id="form"))
+    shown = next(v for v in slack.views("U0ACK") if v.id == opened["view"]["id"])
+    with pytest.raises(AckRefused, match=r"/view/title/text"):
+        driver.submit("U0ACK", shown, {"x": {"a": "typed"}})
