@@ -9,7 +9,7 @@ hold the progress messages, the weekly digest and the App Home view.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from coachbot import tracks
 from coachbot.bank import Question, QuestionBank
@@ -29,7 +29,12 @@ BLOCK_SHARE = "share_block"
 INPUT_SHARE = "share_input"
 
 DIFFICULTY_LABEL = {"mid": "Mid-level", "senior": "Senior", "staff": "Staff+"}
-SECTION_LIMIT = 3000
+SECTION_LIMIT = 3000  # a section's text (Block Kit: section block)
+OPTION_TEXT_LIMIT = 75  # an option's text (Block Kit: option object)
+
+
+ELLIPSIS = "…"
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def escape(text: str) -> str:
@@ -37,8 +42,60 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def escape_clipped(text: str, limit: int = SECTION_LIMIT) -> str:
+    """``escape(text)``, cut first if needed so the escaped result (with a closing "…") fits ``limit``.
+
+    Cutting after escaping can end inside an entity (``&am…``), which Slack shows
+    as garbage; cutting the raw text first, a whole character at a time, cannot.
+    """
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    budget, used, end = limit - len(ELLIPSIS), 0, 0
+    for end, char in enumerate(text):
+        width = len(_ESCAPES.get(char, char))
+        if used + width > budget:
+            break
+        used += width
+    return escape(text[:end]) + ELLIPSIS
+
+
 def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Cut already-built markup to ``limit`` with a visible "…", never inside ``&amp;`` or ``<@U1>``.
+
+    A backstop: builders cut people's text before escaping (``escape_clipped``),
+    but a long composed section may still need cutting here.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    entity = cut.rfind("&")
+    if entity != -1 and ";" not in cut[entity:]:
+        cut = cut[:entity]
+    token = cut.rfind("<")
+    if token != -1 and ">" not in cut[token:]:
+        cut = cut[:token]
+    return cut + ELLIPSIS
+
+
+def fit_list(items: Sequence[str], budget: int, *, sep: str = ", ",
+             others: Callable[[int], str] = lambda n: f" and {n} {'other' if n == 1 else 'others'}") -> str:
+    """``items`` joined by ``sep`` within ``budget`` characters, the rest summarised ("and 42 others").
+
+    A long list is never cut silently: what does not fit is counted instead.
+    """
+    joined = sep.join(items)
+    if len(joined) <= budget:
+        return joined
+    shown: list[str] = []
+    length = 0
+    for index, item in enumerate(items):
+        extra = len(item) + (len(sep) if shown else 0)
+        if length + extra + len(others(len(items) - index - 1)) > budget:
+            break
+        shown.append(item)
+        length += extra
+    return sep.join(shown) + others(len(items) - len(shown))
 
 
 def mrkdwn(text: str) -> dict[str, str]:
@@ -279,7 +336,7 @@ def answer_modal(question: Question, *, private_metadata: str, can_share: bool, 
                     "action_id": INPUT_SHARE,
                     "options": [
                         {
-                            "text": plain("Share my answer in the channel so peers can react"),
+                            "text": plain("Share my answer in the channel so peers can react", OPTION_TEXT_LIMIT),
                             "value": "share",
                         }
                     ],
@@ -331,7 +388,7 @@ def shared_answer(user_id: str, question: Question, text: str) -> Message:
         [
             context(f"<@{user_id}> answered · {_label(question)}"),
             section(f"*{escape(question.text.splitlines()[0])}*"),
-            section(escape(text)),
+            section(escape_clipped(text)),
             context("React with an emoji to cheer them on, or reply in the thread with a follow-up question."),
         ],
     )

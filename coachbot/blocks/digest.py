@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from coachbot import tracks
-from coachbot.blocks import Block, Message, context, header, message, section
+from coachbot.blocks import SECTION_LIMIT, Block, Message, context, fit_list, header, message, section
 from coachbot.blocks.progress import emoji_line, plural, question_line
 
 DIGEST_USAGE = ("`/prep digest`: show when it posts · `/prep digest fri 16:00`: change the day and time · "
@@ -23,9 +23,13 @@ def digest_message(digest: Any) -> Message:
         blocks.append(section("No answers in this channel this week. Today's prompt is a good place to start: "
                               "answer in its thread, even in a few lines."))
     else:
-        people = ", ".join(f"<@{p.user_id}> ({p.answers})" for p in digest.participants)
-        blocks.append(section(f"*{plural(digest.answers, 'answer')}* from {plural(len(digest.participants), 'person', 'people')}: "
-                              f"{people}. Thank you!"))
+        lead = (f"*{plural(digest.answers, 'answer')}* from "
+                f"{plural(len(digest.participants), 'person', 'people')}: ")
+        thanks = ". Thank you!"
+        # Everyone who fits is named; the rest are counted, never dropped silently.
+        people = fit_list([f"<@{p.user_id}> ({p.answers})" for p in digest.participants],
+                          SECTION_LIMIT - len(lead) - len(thanks))
+        blocks.append(section(lead + people + thanks))
         if digest.top:
             lines = []
             for i, top in enumerate(digest.top, 1):

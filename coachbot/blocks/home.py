@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from coachbot import tracks
-from coachbot.blocks import Block, actions, button, context, divider, header, section
+from coachbot.blocks import SECTION_LIMIT, Block, actions, button, context, divider, fit_list, header, section
 from coachbot.blocks.progress import answer_line, coverage_bar, plural
 
 ACTION_HOME_PRACTISE = "home_practise"  # + ":technical" / ":leadership"
@@ -40,9 +40,12 @@ def home_view(dashboard: Any) -> dict[str, Any]:
         blocks.append(section("Nothing yet. Press a Practise button above: a question, your answer, instant feedback."))
     blocks.append(divider())
     if dashboard.channels:
-        lines = "\n".join(f"• <#{c.channel_id}>: {c.description[:1].upper()}{c.description[1:]}"
-                          for c in dashboard.channels)
-        blocks.append(section(f"*Daily prompts in your channels*\n{lines}"))
+        title = "*Daily prompts in your channels*\n"
+        # Every channel that fits is listed; the rest are counted, never dropped silently.
+        lines = fit_list([f"• <#{c.channel_id}>: {c.description[:1].upper()}{c.description[1:]}"
+                          for c in dashboard.channels], SECTION_LIMIT - len(title), sep="\n",
+                         others=lambda n: f"\n• and {n} other {'channel' if n == 1 else 'channels'}")
+        blocks.append(section(title + lines))
     else:
         blocks.append(section("*Daily prompts in your channels*\nNone yet. In a channel, run "
                               "`/prep daily alternate 09:30` to start one."))

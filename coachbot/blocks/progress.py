@@ -117,7 +117,8 @@ def leaderboard_message(board: Any, *, shared_by: str | None = None) -> Message:
 def forget_confirm_message() -> Message:
     confirm = {
         "title": {"type": "plain_text", "text": "Delete your data?"},
-        "text": {"type": "mrkdwn", "text": "This can't be undone."},
+        # The confirmation dialog object takes plain_text only (Block Kit: confirmation dialog object).
+        "text": {"type": "plain_text", "text": "This can't be undone."},
         "confirm": {"type": "plain_text", "text": "Delete"},
         "deny": {"type": "plain_text", "text": "Keep it"},
         "style": "danger",

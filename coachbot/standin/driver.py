@@ -8,6 +8,7 @@ HTTP entry point (a WSGI callable in-process, or a URL).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from coachbot.standin import requests as slack_requests
+from coachbot.standin.acks import AckRefused, command_ack_problems, submission_ack_problems
 from coachbot.standin.manifest import slash_text
 from coachbot.standin.model import Ephemeral, Message, View
 from coachbot.standin.sender import SentResponse, SlackSender
@@ -40,7 +42,7 @@ class Seen:
     view: JsonDict | None = None
 
 
-def find_button(blocks: Iterable[JsonDict], action_id: str) -> tuple[str | None, JsonDict]:
+def find_button(blocks: Iterable[JsonDict], action_id: str) -> tuple[str, JsonDict]:
     for block in blocks:
         elements = block.get("elements") if block.get("type") == "actions" else None
         candidates = list(elements or [])
@@ -48,8 +50,14 @@ def find_button(blocks: Iterable[JsonDict], action_id: str) -> tuple[str | None,
             candidates.append(block["accessory"])
         for element in candidates:
             if element.get("action_id") == action_id:
-                return block.get("block_id"), element
+                # Slack gives a block without a block_id one of its own, and the click carries it
+                # (Block Kit reference, "block_id": "If not specified, a block_id will be generated").
+                return block.get("block_id") or _generated_block_id(block), element
     raise AssertionError(f"no button with action_id {action_id!r} in these blocks")
+
+
+def _generated_block_id(block: JsonDict) -> str:
+    return hashlib.sha1(repr(sorted(block.items(), key=str)).encode()).hexdigest()[:5]
 
 
 class SlackDriver:
@@ -83,7 +91,11 @@ class SlackDriver:
             text=sent, user_id=user, team_id=self.team_id, channel_id=channel, response_url=url,
             trigger_id=self.slack.new_trigger_id(user), command=command,
         )
-        return self.sender.send(body, content_type)
+        response = self.sender.send(body, content_type)
+        problems = command_ack_problems(response.body, response.header("content-type"))
+        if problems:
+            raise AckRefused("slash command", problems)
+        return response
 
     def click(self, user: str, seen: Seen, action_id: str) -> SentResponse:
         block_id, element = find_button(seen.blocks, action_id)
@@ -114,7 +126,11 @@ class SlackDriver:
             user_id=user, team_id=self.team_id, view=view.view, values=values,
             trigger_id=self.slack.new_trigger_id(user),
         )
-        return self.sender.send(body, content_type)
+        response = self.sender.send(body, content_type)
+        problems = submission_ack_problems(response.body, response.header("content-type"), view.view)
+        if problems:
+            raise AckRefused("view submission", problems)
+        return response
 
     def event(self, event: JsonDict, *, event_id: str | None = None, retry_num: int | None = None) -> SentResponse:
         """Deliver an Events API ``event``; a fresh ``Ev...`` id unless given.

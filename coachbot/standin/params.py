@@ -20,7 +20,8 @@ from coachbot.standin.errors import ApiError
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
 
 _FIELD_ERRORS = {
-    "blocks": "invalid_blocks",
+    # "not a valid JSON object": slack-ruby/slack-api-ref methods/chat/chat.postMessage.json
+    "blocks": "invalid_blocks_format",
     "attachments": "invalid_attachments",
     "metadata": "invalid_metadata_format",
 }

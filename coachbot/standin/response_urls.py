@@ -10,6 +10,10 @@ Slack's rules, as the stand-in plays them:
   when the URL was issued for one, otherwise the latest ephemeral already
   posted through the same URL.
 * ``delete_original`` removes that original.
+* Blocks that break a Block Kit rule (see ``blockkit``) are refused with
+  HTTP 400 and the bare text ``invalid_blocks``, without the detail
+  chat.postMessage gives (slackapi/java-slack-sdk issue 1017: a maintainer
+  on webhooks answering "400 invalid_blocks" with no error message).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 
+from coachbot.standin import blockkit
 from coachbot.standin.errors import ApiError
 from coachbot.standin.model import Ephemeral, JsonDict, Message
 from coachbot.standin.params import truthy
@@ -61,7 +66,7 @@ class ResponseUrls:
         """Carry out one post to ``hook``; raises :class:`ApiError` when it cannot."""
         text = str(body.get("text") or "")
         blocks = body.get("blocks") or []
-        if not isinstance(blocks, list):
+        if not isinstance(blocks, list) or blockkit.check_blocks(blocks):
             raise ApiError("invalid_blocks", status=400)
         original = self._original(workspace, hook)
         if truthy(body.get("delete_original", False)):

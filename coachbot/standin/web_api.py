@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from coachbot.standin import blockkit
 from coachbot.standin.errors import ApiError
+from coachbot.standin.limits import cap, check_arguments, int_arg
 from coachbot.standin.manifest import AppManifest
 from coachbot.standin.model import Channel, JsonDict, Message
 from coachbot.standin.params import truthy
@@ -25,9 +27,6 @@ CONVERSATION_TYPES = frozenset({"public_channel", "private_channel", "mpim", "im
 
 #: Host of the permalinks the stand-in hands out (``.invalid`` never resolves).
 PERMALINK_HOST = "https://standin.slack.invalid"
-
-MAX_TEXT = 40_000
-MAX_BLOCKS = 50
 
 Method = Callable[[JsonDict], JsonDict]
 
@@ -45,11 +44,24 @@ def _required(params: JsonDict, name: str, error: str = "invalid_arguments") -> 
 
 
 def _blocks_arg(params: JsonDict) -> list[JsonDict] | None:
+    """The ``blocks`` argument, checked against Block Kit's documented limits (see ``blockkit``).
+
+    Not an array: ``invalid_blocks_format``; an array breaking a rule:
+    ``invalid_blocks`` with Slack's ``errors`` and ``response_metadata.messages``
+    (slack-ruby/slack-api-ref methods/chat/chat.postMessage.json, errors).
+    """
     blocks = params.get("blocks")
     if blocks is None:
         return None
-    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS or not all(isinstance(b, dict) for b in blocks):
-        raise ApiError("invalid_blocks")
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise ApiError("invalid_blocks_format")
+    problems = blockkit.check_blocks(blocks)
+    if problems:
+        raise ApiError(
+            "invalid_blocks",
+            errors=[problem.detail for problem in problems],
+            response_metadata={"messages": blockkit.messages(problems)},
+        )
     return blocks
 
 
@@ -92,12 +104,12 @@ def _ts_key(ts: str) -> tuple[int, int]:
 
 
 def _page(items: list[Any], params: JsonDict, default_limit: int, max_limit: int = 999) -> tuple[list[Any], str]:
-    """One page of ``items`` per ``limit``/``cursor``, and the next cursor ('' at the end)."""
-    try:
-        limit = int(params.get("limit") or default_limit)
-    except ValueError as error:
-        raise ApiError("invalid_limit") from error
-    limit = max(1, min(limit, max_limit))
+    """One page of ``items`` per ``limit``/``cursor``, and the next cursor ('' at the end).
+
+    A ``limit`` over ``max_limit`` is capped; methods whose maximum Slack
+    enforces with an error are refused before this (``limits.check_arguments``).
+    """
+    limit = min(int_arg(params, "limit", default_limit), max_limit)
     start = 0
     cursor = _text_arg(params, "cursor")
     if cursor:
@@ -148,6 +160,7 @@ class WebApi:
         if implementation is None:
             raise ApiError("unknown_method")
         self._check_scope(method, params)
+        check_arguments(method, params)
         return {"ok": True, **implementation(params)}
 
     def _check_scope(self, method: str, params: JsonDict) -> None:
@@ -204,8 +217,6 @@ class WebApi:
         text, blocks = _text_arg(params, "text"), _blocks_arg(params)
         if not text and not blocks and not params.get("attachments"):
             raise ApiError("no_text")
-        if len(text) > MAX_TEXT:
-            raise ApiError("msg_too_long")
         message = self._ws.post(
             channel,
             user=self._ws.bot_user_id,
@@ -314,7 +325,7 @@ class WebApi:
         channel = self._ws.directory.require_readable(_required(params, "channel", "channel_not_found"))
         in_window = self._window(params)
         messages = [m for m in reversed(self._ws.messages.top_level(channel.id)) if in_window(m)]
-        return self._messages_page(messages, params, default_limit=100)
+        return self._messages_page(messages, params, default_limit=100, method="conversations.history")
 
     def conversations_replies(self, params: JsonDict) -> JsonDict:
         """conversations.replies: a thread's parent then its replies, oldest first."""
@@ -328,7 +339,7 @@ class WebApi:
         if not thread:
             raise ApiError("thread_not_found")
         in_window = self._window(params)
-        return self._messages_page([m for m in thread if in_window(m)], params, default_limit=1000)
+        return self._messages_page([m for m in thread if in_window(m)], params, default_limit=1000, method="conversations.replies")
 
     def _window(self, params: JsonDict) -> Callable[[Message], bool]:
         oldest = _ts_key(_text_arg(params, "oldest") or "0")
@@ -344,8 +355,10 @@ class WebApi:
 
         return in_window
 
-    def _messages_page(self, messages: list[Message], params: JsonDict, *, default_limit: int) -> JsonDict:
-        page, next_cursor = _page(messages, params, default_limit)
+    def _messages_page(
+        self, messages: list[Message], params: JsonDict, *, default_limit: int, method: str
+    ) -> JsonDict:
+        page, next_cursor = _page(messages, params, default_limit, cap(method, "limit", 999))
         include_metadata = truthy(params.get("include_all_metadata", False))
         return {
             "messages": [self._ws.message_json(m, include_metadata=include_metadata) for m in page],
@@ -376,7 +389,7 @@ class WebApi:
             for channel in directory.conversations_of(user.id, bot_user_id=self._ws.bot_user_id)
             if _conversation_type(channel) in types and not (exclude_archived and channel.is_archived)
         ]
-        page, next_cursor = _page(channels, params, default_limit=100, max_limit=1000)
+        page, next_cursor = _page(channels, params, default_limit=100)
         return {
             "channels": [channel_json(channel, self._ws.team_id) for channel in page],
             "response_metadata": {"next_cursor": next_cursor},
@@ -414,7 +427,16 @@ class WebApi:
 
     @staticmethod
     def _view_arg(params: JsonDict) -> JsonDict:
+        """The ``view`` argument, checked against the view and Block Kit limits (see ``blockkit``).
+
+        Slack answers a view that breaks one with ``invalid_arguments`` and a
+        ``[ERROR] ... [json-pointer:/view/...]`` line per problem in
+        ``response_metadata.messages``.
+        """
         view = params.get("view")
         if not isinstance(view, dict):
             raise ApiError("invalid_arguments")
+        problems = blockkit.check_view(view)
+        if problems:
+            raise ApiError("invalid_arguments", response_metadata={"messages": blockkit.messages(problems)})
         return view
