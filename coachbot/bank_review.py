@@ -177,6 +177,10 @@ ASKS: tuple[Ask, ...] = (
         (r"(most frequent|top (k|ten|\d+)|heavy hitters).{0,80}\b(stream|queries)\b",
          r"\bstream\b.{0,80}(most frequent|top (k|ten|\d+)|heavy hitters)")),
     Ask("N+1 queries", (r"\bn\s*\+\s*1\b",), in_look_for=True),
+    Ask("a blocking call stalling an asyncio event loop",
+        (r"\b(blocking|time\.sleep)\b.{0,80}\b(blocks|stalls) (the|every|all)\b.{0,40}(event loop|tasks?|requests?)",
+         r"\bevent loop\b.{0,80}\bblocking call\b", r"\bblocking call\b.{0,80}\bevent loop\b"),
+        in_look_for=True),
     Ask("search autocomplete",
         (r"auto-?complet", r"type-?ahead", r"suggestions as (the user|someone|they|people) types?")),
 )

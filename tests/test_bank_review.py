@@ -171,3 +171,16 @@ def test_questions_check_prints_levels_and_fails_on_a_near_duplicate(tmp_path: P
             "(leadership/decision-making.yaml): both ask 'deciding without all the information'") in result.output
     assert "fewer than 7 at a level" in result.output
 
+
+
+def test_two_questions_about_a_blocked_event_loop_are_one_ask():
+    # Found while writing the v2 bank: a coding and a knowledge question both showed time.sleep in a coroutine.
+    coding = question("coding-001", "This asyncio service serves requests one at a time. Explain why and fix it.",
+                      look_for=("Sees that a blocking call stalls every other request on the loop",
+                                "Uses an async client or asyncio.to_thread", "Finds such calls with debug mode"))
+    knowledge = question("technical-knowledge-001", "These two fetches were meant to overlap but run in turn. Why?",
+                         look_for=("Explains that time.sleep blocks the whole event loop",
+                                   "Says gather starts coroutines in order", "Fixes it with await asyncio.sleep"))
+    findings = near_duplicates([coding, knowledge])
+    assert flagged(findings) == {frozenset(("coding-001", "technical-knowledge-001"))}
+    assert "a blocking call stalling an asyncio event loop" in findings[0].says

@@ -39,7 +39,7 @@ def run(code: str, folder: Path, timeout: float, seed: str) -> Run:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": seed, "PYTHONIOENCODING": "utf-8"}
     try:
         done = subprocess.run([sys.executable, "-I", "-c", code], cwd=folder, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+                              encoding="utf-8", timeout=timeout)
     except subprocess.TimeoutExpired as exc:  # subprocess.run kills the child before raising
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         return Run(None, out, "")
