@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from coachbot import tracks
+from coachbot import blocks, tracks
 from coachbot.bank import Snippet, check_bank, default_root, load_bank
 from coachbot.cli import main
 from coachbot.errors import QuestionBankError
+from coachbot.standin.render import render_blocks
 
 GOOD = """\
 track: leadership
@@ -35,12 +37,14 @@ def write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-def test_shipped_bank_has_25_or_more_per_category():
+def test_shipped_bank_has_40_or_more_per_category_and_7_or_more_per_level():
     bank = load_bank()
     counts = bank.counts()
     assert set(counts) == {(c.track, c.slug) for c in tracks.CATEGORIES}
-    assert all(n >= 25 for n in counts.values()), counts
-    assert len(bank) >= 225
+    assert all(n >= 40 for n in counts.values()), counts
+    for category in tracks.CATEGORIES:
+        levels = Counter(q.difficulty for q in bank.select(category=category.slug))
+        assert all(levels[level] >= 7 for level in tracks.DIFFICULTIES), (category.slug, levels)
 
 
 def test_shipped_questions_are_well_formed():
@@ -204,3 +208,33 @@ def test_two_code_blocks_with_python_are_one_too_many(tmp_path: Path):
     write(tmp_path, "technical/coding.yaml", text.format(snippet="    snippet:\n      stdout: |\n        3\n"))
     _, problems = check_bank(tmp_path)
     assert any("2 indented code blocks" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("level, label", [("entry", "Entry level"), ("mid", "Mid-level"), ("senior", "Senior"),
+                                          ("staff", "Staff+")])
+def test_the_level_shows_on_the_card_the_daily_prompt_and_the_shared_post(level: str, label: str):
+    question = next(q for q in load_bank() if q.difficulty == level and q.category == "technical-knowledge")
+    expected = f"Technical · Technical knowledge · {label}"
+    shown = [
+        render_blocks(blocks.question_card(question, ask_track=None, ask_category=None)["blocks"]),
+        render_blocks(blocks.prompt_message(question)["blocks"]),
+        render_blocks(blocks.shared_question(question, "U1")["blocks"]),
+    ]
+    assert all(expected in text for text in shown), shown
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_counts_and_level_labels_match_the_bank():
+    readme = README.read_text()
+    bank = load_bank()
+    for category in tracks.CATEGORIES:
+        levels = Counter(q.difficulty for q in bank.select(category=category.slug))
+        row = (f"| {category.track} | `{category.slug}` | "
+               + " | ".join(str(levels[level]) for level in tracks.DIFFICULTIES) + f" | {sum(levels.values())} |")
+        assert row in readme, row
+    assert f"| {len(bank)} |" in readme
+    for level, label in blocks.DIFFICULTY_LABEL.items():
+        assert f"| `{level}` | {label} |" in readme
+    assert list(blocks.DIFFICULTY_LABEL) == list(tracks.DIFFICULTIES)
