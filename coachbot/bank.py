@@ -216,7 +216,10 @@ def _question(
             problems.append(f"{where}: {name} must be text")
     for name, (low, high) in LIST_BOUNDS.items():
         value = item[name]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            # YAML reads "- Plans it: a list" as a mapping; this is the usual way a point stops being text.
+            problems.append(f"{where}: {name} must be a list of text (an item with ': ' in it needs quotes)")
+        elif not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problems.append(f"{where}: {name} must be a list of text")
         elif not low <= len(value) <= high:
             problems.append(f"{where}: {name} has {len(value)} items (expected {low} to {high})")

@@ -238,3 +238,10 @@ def test_the_readme_counts_and_level_labels_match_the_bank():
     for level, label in blocks.DIFFICULTY_LABEL.items():
         assert f"| `{level}` | {label} |" in readme
     assert list(blocks.DIFFICULTY_LABEL) == list(tracks.DIFFICULTIES)
+
+
+def test_a_look_for_point_with_a_colon_gets_a_hint(tmp_path: Path):
+    write(tmp_path, "leadership/decision-making.yaml", GOOD.replace("- Owns the outcome", "- Owns it: the outcome"))
+    _, problems = check_bank(tmp_path)
+    assert problems == ["leadership/decision-making.yaml: decision-making-001: look_for must be a list of text "
+                        "(an item with ': ' in it needs quotes)"]
