@@ -232,7 +232,7 @@ DIRECTOR_SCOPE = (
 )
 # Entry level is a new graduate or a first-time lead: one person's or one small team's work.
 MULTI_TEAM_SCOPE = (
-    r"\b(several|many|multiple|other|three|four|five|\d+) teams\b", r"\bacross (the )?(teams|organi[sz]ation|company)\b",
+    r"\b(several|many|multiple|three|four|five|\d+) teams\b", r"\bacross (the )?(teams|organi[sz]ation|company)\b",
     r"\b(organi[sz]ation|company)-wide\b", r"\bmulti-team\b", r"\bcross-team\b", r"\bengineering strategy\b",
 )
 # A staff question spans teams or sets direction; without a word of that it may be a senior one.

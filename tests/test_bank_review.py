@@ -111,6 +111,8 @@ def test_labels_that_do_not_fit_are_errors(qid: str, difficulty: str, text: str,
         ("team-management-001", "senior", "How did you keep your team focused through a reorganisation "
          "you did not choose?"),
         ("project-management-001", "entry", "Tell me about a task that took longer than you estimated."),
+        ("communication-001", "entry", "Tell me about a time you asked another team for help with a bug."),
+        ("communication-002", "entry", "How do you keep other teams informed about a change you are making?"),
         ("vision-strategy-001", "senior", "How would you set a two-year direction for your team's service?"),
         ("decision-making-001", "entry", "Tell me about a time you had to choose between two ways to fix a bug."),
     ],
