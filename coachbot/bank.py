@@ -6,7 +6,11 @@ problem in the bank is reported at once, not just the first.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import random
+import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +25,20 @@ from coachbot.errors import QuestionBankError
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 REQUIRED_FIELDS = ("id", "difficulty", "question", "look_for", "follow_ups", "tip")
+OPTIONAL_FIELDS = ("snippet",)
 LIST_BOUNDS = {"look_for": (3, 5), "follow_ups": (2, 4)}
+SNIPPET_KINDS = ("stdout", "raises", "hangs")
+CODE_INDENT = "    "  # a code block in a question is indented by four spaces inside a `|` scalar
+_EXCEPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """What running a question's code block with python3 does: exactly one of the three."""
+
+    stdout: str | None = None  # exactly what it prints
+    raises: str | None = None  # the exception it ends with, by name (``IndexError``, ``json.JSONDecodeError``)
+    hangs: bool = False  # it does not finish within a couple of seconds
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,43 @@ class Question:
     look_for: tuple[str, ...]
     follow_ups: tuple[str, ...]
     tip: str
+    snippet: Snippet | None = None
+
+    @property
+    def code(self) -> str | None:
+        """The question's indented code block, dedented, or None."""
+        blocks = code_blocks(self.text)
+        return blocks[0] if blocks else None
+
+
+def code_blocks(text: str) -> list[str]:
+    """The runs of lines indented by four spaces (blank lines inside a run belong to it), dedented."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(CODE_INDENT) and line.strip():
+            current.append(line)
+        elif not line.strip() and current:
+            current.append("")
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return [textwrap.dedent("\n".join(b).rstrip("\n")) + "\n" for b in blocks]
+
+
+def is_python(code: str) -> bool:
+    """True when a block parses as Python and does something (a statement or a call).
+
+    A bare expression is not enough: JSON parses as a dict, and a shell line
+    like ``ls -la | grep x`` parses as arithmetic; neither is Python code.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(not isinstance(node, ast.Expr) or isinstance(node.value, ast.Call) for node in tree.body)
 
 
 class QuestionBank:
@@ -145,7 +199,7 @@ def _question(
     for name in REQUIRED_FIELDS:
         if name not in item or item[name] in (None, "", []):
             problems.append(f"{where}: missing field {name!r}")
-    unknown = sorted(set(item) - set(REQUIRED_FIELDS) - {"track", "category"})
+    unknown = sorted(set(item) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS) - {"track", "category"})
     if unknown:
         problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
     for name in ("track", "category"):
@@ -162,10 +216,17 @@ def _question(
             problems.append(f"{where}: {name} must be text")
     for name, (low, high) in LIST_BOUNDS.items():
         value = item[name]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            # YAML reads "- Plans it: a list" as a mapping; this is the usual way a point stops being text.
+            problems.append(f"{where}: {name} must be a list of text (an item with ': ' in it needs quotes)")
+        elif not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problems.append(f"{where}: {name} must be a list of text")
         elif not low <= len(value) <= high:
             problems.append(f"{where}: {name} has {len(value)} items (expected {low} to {high})")
+    if len(problems) > before:
+        return None
+    text = item["question"].strip()
+    snippet = _snippet(item.get("snippet"), text, where, problems)
     if len(problems) > before:
         return None
     return Question(
@@ -173,8 +234,57 @@ def _question(
         track=track_slug,
         category=category_slug,
         difficulty=item["difficulty"],
-        text=item["question"].strip(),
+        text=text,
         look_for=tuple(v.strip() for v in item["look_for"]),
         follow_ups=tuple(v.strip() for v in item["follow_ups"]),
         tip=item["tip"].strip(),
+        snippet=snippet,
     )
+
+
+def _snippet(value: Any, text: str, where: str, problems: list[str]) -> Snippet | None:
+    """Validate the ``snippet`` field against the question's code block."""
+    blocks = code_blocks(text)
+    python = [b for b in blocks if is_python(b)]
+    if len(blocks) > 1 and python:
+        problems.append(f"{where}: {len(blocks)} indented code blocks (a question with Python code has exactly one)")
+        return None
+    if value is None:
+        if python:
+            problems.append(f"{where}: the question has a Python code block but no 'snippet' "
+                            f"(say what running it prints: stdout, raises or hangs)")
+        return None
+    if not python:
+        problems.append(f"{where}: 'snippet' given but the question has no indented Python code block")
+        return None
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in SNIPPET_KINDS:
+        problems.append(f"{where}: 'snippet' must have exactly one of {', '.join(SNIPPET_KINDS)}")
+        return None
+    (kind, detail), = value.items()
+    if kind == "stdout":
+        if not isinstance(detail, str):
+            problems.append(f"{where}: snippet stdout must be text (what the code prints)")
+            return None
+        return Snippet(stdout=detail)
+    if kind == "hangs":
+        if detail is not True:
+            problems.append(f"{where}: snippet hangs must be true")
+            return None
+        return Snippet(hangs=True)
+    if not isinstance(detail, str) or not _EXCEPTION_NAME.match(detail):
+        problems.append(f"{where}: snippet raises must be an exception name, like IndexError")
+        return None
+    if not _names_an_exception(detail, python[0]):
+        problems.append(f"{where}: snippet raises {detail!r} is not a built-in exception, a module's "
+                        f"(module.Name) or a class the code defines")
+        return None
+    return Snippet(raises=detail)
+
+
+def _names_an_exception(name: str, code: str) -> bool:
+    if "." in name:
+        return True  # e.g. json.JSONDecodeError: checked when the snippet test runs the code
+    built_in = getattr(builtins, name, None)
+    if isinstance(built_in, type) and issubclass(built_in, BaseException):
+        return True
+    return any(isinstance(node, ast.ClassDef) and node.name == name for node in ast.walk(ast.parse(code)))

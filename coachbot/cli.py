@@ -16,7 +16,7 @@ import click
 from coachbot.bank import check_bank
 from coachbot.config import DATABASE_DEFAULT, Config, merged_environ, parse_database_url
 from coachbot.errors import ConfigError
-from coachbot import tracks
+from coachbot import bank_review, tracks
 
 
 def environ() -> dict[str, str]:
@@ -200,21 +200,28 @@ def questions() -> None:
 @click.option("--path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="A question bank folder (default: the shipped bank).")
 def questions_check(path: Path | None) -> None:
-    """Validate every question file; print counts per track and category."""
+    """Validate every question file, then look for near-duplicates and labels that don't fit;
+    print counts per track, category and level. Exits 1 on any error (warnings don't fail it)."""
     found, problems = check_bank(path)
-    if problems:
-        for problem in problems:
-            click.echo(problem, err=True)
-        raise click.ClickException(f"{len(problems)} problem(s) in the question bank")
-    counts: dict[tuple[str, str], int] = {}
-    for question in found:
-        counts[(question.track, question.category)] = counts.get((question.track, question.category), 0) + 1
+    levels = bank_review.level_counts(found)
     for track in tracks.TRACKS:
-        in_track = [(c, counts.get((track.slug, c.slug), 0)) for c in tracks.categories_of(track.slug)]
-        click.echo(f"{track.slug}: {sum(n for _, n in in_track)}")
+        in_track = [(c, levels[c.slug]) for c in tracks.categories_of(track.slug)]
+        click.echo(f"{track.slug}: {sum(sum(n.values()) for _, n in in_track)}")
         for category, n in in_track:
-            click.echo(f"  {category.slug}: {n}")
-    click.echo(f"total: {len(found)} questions, {len(counts)} categories")
+            spread = ", ".join(f"{level} {n[level]}" for level in tracks.DIFFICULTIES)
+            click.echo(f"  {category.slug}: {sum(n.values())} ({spread})")
+    in_use = sum(1 for n in levels.values() if n)
+    click.echo(f"total: {len(found)} questions, {in_use} categories")
+    findings = bank_review.review(found)
+    errors = len(problems) + sum(1 for f in findings if f.severity == bank_review.ERROR)
+    warnings = len(findings) + len(problems) - errors
+    for problem in problems:
+        click.echo(f"{bank_review.ERROR}: {problem}", err=True)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if errors:
+        raise click.ClickException(f"{errors} error(s), {warnings} warning(s) in the question bank")
+    click.echo(f"no errors, {warnings} warning(s)")
 
 
 # Defined in their own modules (they import this one's helpers), registered here.

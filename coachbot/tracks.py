@@ -107,7 +107,8 @@ CATEGORIES: tuple[Category, ...] = (
     ),
 )
 
-DIFFICULTIES: tuple[str, ...] = ("mid", "senior", "staff")
+# In order, lowest first. What each level demands is in the README ("The question bank").
+DIFFICULTIES: tuple[str, ...] = ("entry", "mid", "senior", "staff")
 
 TRACK_SLUGS = tuple(t.slug for t in TRACKS)
 CATEGORY_SLUGS = tuple(c.slug for c in CATEGORIES)

@@ -74,13 +74,13 @@ def test_setting_up_and_the_prompt_in_the_channel(transcript: str):
     assert "@Ana turned on daily interview practice" in shown(setup, "#practice (channel) · coachbot")
     prompt = shown(section(transcript, "09:30 · the scheduler posts today's prompt"), "#practice (channel) · coachbot")
     assert "## Today's interview practice" in prompt
-    assert "synchronous and asynchronous database replication" in prompt
+    assert "means in a stream processing system" in prompt  # technical-knowledge-027, exactly-once
     assert prompt.endswith("[ Answer ]")
 
 
 def test_thread_answers_with_feedback_only_the_author_sees(transcript: str):
     ben = section(transcript, "09:41 · Ben answers")
-    assert "Synchronous replication means the primary waits" in shown(ben, "#practice › thread · Ben")
+    assert "Exactly-once means every event changes the result once" in shown(ben, "#practice › thread · Ben")
     feedback = shown(ben, "only Ben sees (in #practice › thread) · coachbot")
     assert "Strong explanation: 4 of 4 checks passed" in feedback
     dev = section(transcript, "09:52 · Dev answers")

@@ -28,7 +28,7 @@ INPUT_ANSWER = "answer_input"
 BLOCK_SHARE = "share_block"
 INPUT_SHARE = "share_input"
 
-DIFFICULTY_LABEL = {"mid": "Mid-level", "senior": "Senior", "staff": "Staff+"}
+DIFFICULTY_LABEL = {"entry": "Entry level", "mid": "Mid-level", "senior": "Senior", "staff": "Staff+"}
 SECTION_LIMIT = 3000  # a section's text (Block Kit: section block)
 OPTION_TEXT_LIMIT = 75  # an option's text (Block Kit: option object)
 

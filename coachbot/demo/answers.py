@@ -2,48 +2,50 @@
 
 The daily prompt's question is not random: the app picks it from the bank,
 seeded by the channel and the day, so the demo's Monday always brings the
-same one (``QUESTION_ID``). The answers below were written for it.
+same one (``QUESTION_ID``) while the bank stays as it is. The answers below
+were written for it; a bank with more or fewer technical questions brings
+another, and the demo says so and stops.
 """
 
 from __future__ import annotations
 
-QUESTION_ID = "technical-knowledge-020"  # sync vs async replication, and failover for a primary database
+QUESTION_ID = "technical-knowledge-027"  # what exactly-once processing means in a stream processor
 
 BEN = (
-    "Synchronous replication means the primary waits until at least one replica has written the change before it "
-    "confirms the commit. A failover then loses nothing, but every write pays a network round trip, and writes "
-    "stall if that replica is slow. Asynchronous replication confirms as soon as the primary has the change: "
-    "writes stay fast, but replicas lag behind, reads from them can be stale, and a failover can lose the last "
-    "few seconds of commits. So the real trade-off is how much data you may lose versus write latency.\n\n"
-    "For failover I would keep one synchronous standby in another zone and asynchronous replicas for reads. A "
-    "consensus-based manager detects that the primary is down, and only the node holding the leader lock may "
-    "promote itself, which avoids split brain. The old primary is fenced before the new one takes writes, and "
-    "clients connect through a proxy that follows the leader. In my last job we ran exactly this on PostgreSQL "
-    "with Patroni and etcd: failover took about 30 seconds with no data loss, and we tested it every month by "
-    "killing the primary in staging."
+    "Exactly-once means every event changes the result once, even though the system may deliver it more than "
+    "once. Crashes and lost acknowledgements make redelivery unavoidable, so the guarantee is really "
+    "at-least-once delivery plus effects that cannot be applied twice. There are two ways to get there: make "
+    "the write idempotent, such as an upsert keyed by the event id, so a duplicate overwrites itself; or commit "
+    "the output and the consumer's position together in one transaction, so a crash rolls back both and the "
+    "replay starts from a consistent point.\n\n"
+    "In my last job we ran Kafka consumers that wrote order totals to PostgreSQL. We stored each partition's "
+    "offset in the same database transaction as the totals and, on start-up, seeked to the stored offset "
+    "instead of trusting the one committed to Kafka. That gave us exactly-once effects inside the database. "
+    "The trade-off was throughput, so we batched 500 events per transaction. The guarantee stopped at our "
+    "boundary: emails went out from an outbox table with a unique key per order."
 )
 
 DEV = (
-    "Under the hood the difference is when the primary acknowledges a commit. With synchronous replication it "
-    "waits for a replica to confirm, so a committed write always exists in two places; with asynchronous "
-    "replication it answers at once and ships the log afterwards. I would use synchronous replication for "
-    "payments and orders, where losing a committed write is unacceptable, and asynchronous replicas for "
-    "analytics, where a few seconds of lag do no harm. The downside of synchronous is that a dead replica blocks "
-    "every write, so I would name two candidate standbys and wait for either one.\n\n"
-    "For failover, a health check alone is not enough: two nodes could both decide they are the primary. I "
-    "would use a lease in a consensus store so only one node can hold the primary role, and fence the old one "
-    "by revoking its lease and cutting it off from clients. We use this in production with MySQL semi-synchronous "
-    "replication and Orchestrator."
+    "Under the hood the difference between at-least-once and exactly-once is what happens after a crash. A "
+    "consumer that processes an event and dies before recording its progress sees that event again, so "
+    "duplicates are normal, and exactly-once is a promise about the visible result, not about delivery. Kafka "
+    "gets there with idempotent producers and transactions that write the output records and the consumer "
+    "offsets atomically; Flink takes consistent checkpoints of its state and the source offsets, and its "
+    "two-phase commit sinks publish output only when a checkpoint completes.\n\n"
+    "We use Flink for billing aggregates, with a checkpoint every 30 seconds. The cost is latency, because "
+    "results become visible only at a checkpoint, and transactional sinks are slower than at-least-once ones. "
+    "Calls outside the pipeline, such as to a payment API, are not covered; for those we send an idempotency "
+    "key derived from the event id."
 )
 
 CHLOE = (
-    "Replication copies every write from the primary to one or more replicas, and the choice is about when the "
-    "commit is confirmed. Synchronous is a promise of zero data loss on failover, at the cost of a round trip "
-    "on each write and of depending on the replica being up. Asynchronous is fast, but replicas lag, so reads "
-    "can be stale and a failover can drop recent commits.\n\n"
-    "My failover design: a quorum of watchers decides the primary is gone rather than a single health check, "
-    "the most up-to-date replica is promoted, the old primary is fenced so it cannot accept writes when it "
-    "comes back, and clients move over through a DNS name or a proxy. I would state the targets up front: with "
-    "a synchronous standby the recovery point objective is zero, and the recovery time objective is the "
-    "detection timeout plus the promotion, well under a minute."
+    "Exactly-once processing is a guarantee about effects: each input event is reflected in the output one "
+    "time, even if it is delivered several times. Exactly-once delivery over an unreliable network is "
+    "impossible, because a sender that gets no acknowledgement cannot tell a lost message from a lost reply, "
+    "so it has to send again. What systems achieve is effectively-once: at-least-once delivery combined with "
+    "deduplication or atomic commits.\n\n"
+    "The recipe: give every event a stable id, make each write idempotent or store the processed ids with the "
+    "result, and commit the consumer offset in the same transaction as the output. The costs are storage for "
+    "the deduplication keys, slower transactional commits, and side effects outside the system, like sending "
+    "a text message, which still need their own idempotency key on the receiving side."
 )
