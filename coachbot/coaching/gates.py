@@ -51,22 +51,27 @@ PASTED = Gate("pasted", "This repeats the question rather than answering it.",
               "not the question back.", 0.0, True)
 STUFFED = Gate("substance", "This is a list of labels and keywords, not an answer.",
                "Write it as sentences that say what happened or how the solution works. "
-               "Keywords and numbers earn nothing on their own.", 0.15, True)
+               "Keywords and numbers earn nothing on their own.", 0.05, True)
 OFF_TOPIC_STORY = Gate("relevance", "This answer seems to be about something else.",
                        "Reread the question and answer that one. If your example really fits, say in the first "
-                       "sentence how it connects to what was asked.", 0.15, True)
+                       "sentence how it connects to what was asked.", 0.05, True)
 OFF_TOPIC_TECHNICAL = Gate("relevance", "This answer seems to be about something else.",
                            "Reread the question and answer that one: name the approach you would take to this "
-                           "problem and walk through it.", 0.15, True, ("approach",))
+                           "problem and walk through it.", 0.05, True, ("approach",))
 WRONG_TRACK = Gate("approach", "This doesn't get to the technical answer yet.",
                    "Answer the technical question itself: the approach you would take, how it works and what "
                    "it costs. A story about a similar project, or about the people involved, doesn't show how "
-                   "you would solve it.", 0.25, True)
+                   "you would solve it.", 0.1, True)
 SHORT = Gate("detail", "Too short to judge yet.",
              "Say more: a few sentences are not enough for an interviewer to judge.", 0.5, False)
+# A rambling answer is capped below a tidy middling one: an interviewer stops following it.
 RAMBLING = Gate("concise", "The point gets lost in the telling.",
                 "Cut it to the thread that answers the question: short sentences, the background in one of "
-                "them, and the ending clear.", 0.6, False)
+                "them, and the ending clear.", 0.45, False)
+# A story was asked for, and the answer talks in general ("I would...", "code reviews should...").
+NO_STORY = Gate("story", "This talks in general; the question asks for something that happened.",
+                "Tell one real example: the situation, what you did, and how it ended. What you would do "
+                "in general doesn't show what you have done.", 0.35, True)
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,11 @@ def coach(answer_text: str, question: QuestionLike) -> Feedback:
     by_key: dict[str, Check] = {}
     for check in checks:
         by_key.setdefault(check.key, check)
+    if "story" in by_key and not by_key["story"].passed:
+        gate = gates.NO_STORY
+        return Feedback(kind, gate.headline, gate.next_step, (gate.key,), (), (),
+                        tuple(LookFor(p, False) for p in question.look_for), not_checked,
+                        min(gate.cap, gate.cap * answer.words / SHORT_FULL_MARKS), answer.words, gate.key)
     look_for = _look_for(answer, question.look_for, topic)
     # A check that an unmentioned look-for point asks for outranks the rubric's usual order
     # (but not "tell a real story" or "say what you did", without which nothing else counts).
