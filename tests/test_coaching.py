@@ -285,3 +285,32 @@ def test_coach_never_raises_and_only_quotes_the_answer(text: str, question: Ques
         assert check.quote
         for part in check.quote.split("…"):
             assert " ".join(part.split()) in flat or not part.strip()
+
+
+@pytest.mark.parametrize(("question_id", "answer"), [
+    ("problem-solving-004", "I'd add a composite index on customer_id and created_at so the database reads one "
+                            "customer's newest orders straight from the index instead of sorting the whole table."),
+    ("system-design-007", "Producers put jobs on a durable queue such as SQS, and a pool of workers acks each job "
+                          "after it finishes. Delivery is at least once, so handlers must be idempotent; failed "
+                          "jobs retry with backoff and land in a dead-letter queue."),
+])
+def test_a_short_technical_answer_on_topic_is_not_taken_for_off_topic(question_id: str, answer: str):
+    feedback = coach(answer, q(question_id))
+    assert feedback.gate is None and feedback.passed
+
+
+def test_code_without_a_word_of_explanation_is_asked_to_talk_it_through():
+    code = ("    class LRU:\n        def __init__(self, cap):\n            self.cap = cap\n"
+            "            self.d = OrderedDict()\n        def get(self, k):\n            if k not in self.d:\n"
+            "                return None\n            self.d.move_to_end(k)\n            return self.d[k]\n")
+    feedback = coach(code, q("coding-002"))
+    assert feedback.word_count == 0 and feedback.focus[0] == "detail"
+    assert "approach" in passed(feedback) and 0 < feedback.score < 0.5
+
+
+def test_a_design_question_without_load_figures_is_not_asked_for_numbers():
+    answer = ("I'd put Redis in front of the database with cache-aside: read from Redis, and on a miss read the "
+              "product from the database and write it back with a time-to-live. Stock changes constantly, so I'd "
+              "cache it for seconds and product details for an hour, at the cost of showing slightly stale stock.")
+    feedback = coach(answer, q("system-design-003"))
+    assert "scale" not in {*feedback.focus, *(c.key for c in feedback.fixes), *passed(feedback)}

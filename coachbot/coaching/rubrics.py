@@ -263,6 +263,12 @@ METHOD = Cue(
      r"\b(?:EXPLAIN|traces?|logs?|metrics?|heap snapshots?|dashboards?|flame graph|profiler)\b"),
     "Walk through how you would find the cause: what you would look at first, and what each result would tell you.",
 )
+MEASURE_FIRST = Cue(
+    "testing", "Measure first",
+    (r"\bEXPLAIN\b", r"\bprofil\w*\b", r"\bmeasur\w*\b", r"\bbenchmark\w*\b", r"\bquery plan\b",
+     r"\b(?:check|look at|confirm)\w*\b[^.]{0,40}\b(?:plan|where the time goes|what is slow)\b", r"\btraces?\b"),
+    "Measure before changing anything: the query plan, a profile or a trace, so the fix targets the real cost.",
+)
 HYPOTHESES = Cue(
     "cause", "Likely causes",
     (r"\bcould be\b|\bmight be\b|\blikely\b|\bsuspect\b|\bpoints to\b|\btells me\b|\bcommon culprits?\b",
@@ -281,7 +287,8 @@ SCALE = Cue(
      r"servers|events)\b[^.]{0,30}\d|\d[^.]{0,30}\b(?:writes|reads|requests|users|players|servers|events|links)\b",
      r"\bmillions?\b|\bbillions?\b", r"\bpeak\b", r"\bestimat\w+\b", r"\bload\b"),
     "Start from the numbers: requests per second, data size and growth, and let them drive the design.",
-    applies_if=r"\d|million|billion|thousand|per second|traffic|scale|load|estimat|volume|size",
+    applies_if=r"\d|\bmillions?\b|\bbillions?\b|\bthousands?\b|\bper second\b|\btraffic\b|\bscale\b|\bload\b|"
+               r"\bestimat|\bvolume\b|\bsize\b",
 )
 COMPONENTS = Cue(
     "approach", "Design",
@@ -376,7 +383,7 @@ RUBRICS: dict[str, Rubric] = {
         "Compare it with one alternative in two sentences, and say which you would pick for your team today.",
     ),
     "performance": Rubric(
-        "performance", "answer", (METHOD, APPROACH, TRADEOFFS),
+        "performance", "answer", (MEASURE_FIRST, APPROACH, TRADEOFFS),
         "Say how you would know the fix worked in production, and what you would watch afterwards.",
     ),
     "estimate": Rubric(
@@ -395,7 +402,7 @@ PRIORITY: dict[str, tuple[str, ...]] = {
     "design": ("approach", "scale", "trade-offs", "edge-cases"),
     "knowledge": ("explain", "trade-offs", "example"),
     "estimate": ("clarify", "approach", "look-for"),
-    "performance": ("approach", "trade-offs"),
+    "performance": ("approach", "testing", "trade-offs"),
 }
 
 # The kind of a question, read from its wording: the first match wins.

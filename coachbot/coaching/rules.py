@@ -25,6 +25,7 @@ LOOK_FOR_NEEDED = 0.3  # share of a point's words the answer must use to count a
 SHORT_FULL_MARKS = 60  # words; shorter answers score in proportion
 DEPTH_WEIGHT = 0.2  # ... and how fully it is told: its length, up to DEPTH_WORDS
 DEPTH_WORDS = 120
+CODE_WORD_WEIGHT = 0.5  # a word of code counts half a word of explanation towards length
 MIN_MATCHES = {"ownership": 2}  # "I ..." twice: one "I" in a team story is not ownership
 VERB_CHECKS = ("result", "measurable")  # checks whose match is a verb that a determiner turns into a noun
 
@@ -209,10 +210,11 @@ def coach(answer_text: str, question: QuestionLike) -> Feedback:
         failed = [c for c in failed if c.key != "measurable"]
     passed = tuple(c for c in checks if c.passed)
     coverage = sum(p.mentioned for p in look_for) / len(look_for) if look_for else 1.0
-    depth = min(1.0, answer.words / DEPTH_WORDS)
+    told = answer.words + CODE_WORD_WEIGHT * answer.code_words
+    depth = min(1.0, told / DEPTH_WORDS)
     score = (CHECK_WEIGHT * (len(passed) / len(checks) if checks else 1.0) + LOOK_FOR_WEIGHT * coverage
              + DEPTH_WEIGHT * depth)
-    score *= min(1.0, answer.words / SHORT_FULL_MARKS)
+    score *= min(1.0, told / SHORT_FULL_MARKS)
 
     missing_point = next((p for p in look_for if not p.mentioned), None)
     if soft is not None:

@@ -76,6 +76,7 @@ class Answer:
     text: str  # control characters blanked, apostrophes plain: same length as raw
     sentences: tuple[Sentence, ...]
     words: int  # words outside code lines
+    code_words: int  # words in code lines
     stems: frozenset[str]  # content stems outside copied sentences
     copied_share: float  # share of the answer's words inside 4-word runs of the question
 
@@ -134,6 +135,7 @@ def read(raw: str, question_text: str) -> Answer:
     all_words: list[str] = []
     copied_words = 0
     stems: set[str] = set()
+    code_count = 0
     for start, end in _spans(text):
         body = text[start:end]
         lead = len(body) - len(body.lstrip())
@@ -143,7 +145,8 @@ def read(raw: str, question_text: str) -> Answer:
             continue
         # A span starts a line when it follows a line break; only then does its indentation mean code.
         line = body if start == 0 or text[start - 1] == "\n" else body.lstrip()
-        code = bool(_CODE_LINE.search(line)) and sum(w in FUNCTION_WORDS for w in words) * 4 < len(words)
+        indented = line.startswith(("    ", "\t"))  # an indented line is a code block
+        code = indented or (bool(_CODE_LINE.search(line)) and sum(w in FUNCTION_WORDS for w in words) * 4 < len(words))
         mask = _copied_mask(list(words), question_grams)
         copied = sum(mask)
         copied_words += copied
@@ -151,6 +154,8 @@ def read(raw: str, question_text: str) -> Answer:
         sentences.append(Sentence(start + lead, start + trail, body.strip(), words, is_copied, code))
         if not code:
             all_words.extend(words)
+        else:
+            code_count += len(words)
         if not is_copied:
             stems |= content_stems(words, FUNCTION_WORDS)
     total = len(all_words)
@@ -159,6 +164,7 @@ def read(raw: str, question_text: str) -> Answer:
         text=text,
         sentences=tuple(sentences),
         words=total,
+        code_words=code_count,
         stems=frozenset(stems),
         copied_share=(copied_words / total) if total else 0.0,
     )
