@@ -342,7 +342,9 @@ ASSUMPTIONS = Cue(
 )
 ARITHMETIC = Cue(
     "approach", "The arithmetic",
-    (r"\d[^.]{0,20}(?:\bx\b|×|\*|\btimes\b|divided|/|\bper\b)", r"\b(?:multiply|divide|so that'?s|which gives)\b"),
+    (r"\d[^.]{0,30}(?:\bx\b|×|\*|\btimes\b|divided by|multiplied by|/)\s*\d",
+     r"\d[^.]{0,40}\bso (?:that'?s|about|roughly|around)\b[^.]{0,20}\d",
+     r"\b(?:which gives|that gives|comes to|works out (?:at|to)|multiply|divide)\b"),
     "Show the arithmetic step by step, with round numbers, so the interviewer can follow it.",
 )
 SANITY = Cue(
