@@ -314,3 +314,13 @@ def test_a_design_question_without_load_figures_is_not_asked_for_numbers():
               "cache it for seconds and product details for an hour, at the cost of showing slightly stale stock.")
     feedback = coach(answer, q("system-design-003"))
     assert "scale" not in {*feedback.focus, *(c.key for c in feedback.fixes), *passed(feedback)}
+
+
+def test_evidence_is_quoted_as_the_whole_sentence_not_a_fragment():
+    answer = ("With synchronous replication the primary waits for a replica to confirm each commit, so a failover "
+              "loses nothing but every write pays a round trip. Asynchronous replicas are the primary's copies a "
+              "few seconds behind, so reads can be stale and a failover can lose recent commits. We ran Patroni "
+              "at my last company and fenced the old primary before promoting a replica.")
+    feedback = coach(answer, q("technical-knowledge-020"))
+    quote = passed(feedback)["explain"]
+    assert quote.startswith("With synchronous replication the primary waits") and quote.endswith(("…", "."))

@@ -407,18 +407,18 @@ PRIORITY: dict[str, tuple[str, ...]] = {
     "performance": ("approach", "testing", "trade-offs"),
 }
 
-# The kind of a question, read from its wording: the first match wins.
-KIND_BY_WORDING: tuple[tuple[str, str], ...] = (
-    ("estimate", r"^\s*estimate\b"),
-    ("debugging", r"\b(?:find the (?:bug|problems?)|explain (?:why|the cause) and (?:fix|give)|fix (?:it|them)\b|"
-                  r"explain why it was slow|loops forever)"),
-    ("investigation", r"\b(?:track down|find the cause|what could be wrong|find and fix|how would you fix this|"
-                      r"how would you approach this|explain why and how)\b"),
-    ("performance", r"\b(?:speed it up|make it faster)\b"),
-    ("design", r"^\s*design\b|\bhow do you plan capacity\b"),
-    ("coding", r"^\s*(?:write|implement|refactor)\b|\bwrite (?:a|the) (?:function|code|tests?)\b"),
-    ("knowledge", r"^\s*(?:explain|what happens|what is|how does)\b"),
-    ("hypothetical", r"^\s*(?:if you|how would you|how do you|what would you)\b"),
+# The kind of a question, read from its wording: the first match for the question's track wins.
+KIND_BY_WORDING: tuple[tuple[str, str, str], ...] = (
+    ("estimate", "technical", r"^\s*estimate\b"),
+    ("debugging", "technical", r"\b(?:find the (?:bug|problems?)|explain (?:why|the cause) and (?:fix|give)|"
+                               r"fix (?:it|them)\b|explain why it was slow|loops forever)"),
+    ("investigation", "technical", r"\b(?:track down|find the cause|what could be wrong|find and fix|"
+                                   r"how would you fix this|how would you approach this|explain why and how)\b"),
+    ("performance", "technical", r"\b(?:speed it up|make it faster)\b"),
+    ("design", "technical", r"^\s*design\b|\bhow do you plan capacity\b"),
+    ("coding", "technical", r"^\s*(?:write|implement|refactor)\b|\bwrite (?:a|the) (?:function|code|tests?)\b"),
+    ("knowledge", "technical", r"^\s*(?:explain|what happens|what is|how does)\b"),
+    ("hypothetical", "leadership", r"^\s*(?:if you|how would you|how do you|what would you)\b"),
 )
 # When the wording says nothing, the category decides.
 KIND_BY_CATEGORY: dict[str, str] = {

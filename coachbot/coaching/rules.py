@@ -8,7 +8,6 @@ feedback.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Protocol
 
@@ -45,13 +44,8 @@ class QuestionLike(Protocol):
 
 
 def kind_of(question: QuestionLike) -> str:
-    for kind, pattern in rubrics.KIND_BY_WORDING:
-        if re.search(pattern, question.text, re.I):
-            if kind in ("coding", "debugging", "investigation", "design", "knowledge", "estimate") \
-                    and question.track != "technical":
-                continue
-            if kind == "hypothetical" and question.track == "technical":
-                continue
+    for kind, track, pattern in rubrics.KIND_BY_WORDING:
+        if track == question.track and re.search(pattern, question.text, re.I):
             return kind
     return rubrics.KIND_BY_CATEGORY.get(question.category, rubrics.DEFAULT_KIND)
 

@@ -50,11 +50,6 @@ LOOK_FOR_GENERIC = GENERIC | frozenset(
 # Stems are cut to this many letters, so "delegate" meets "delegating" (but "graduate" does not meet "gradual").
 PREFIX = 7
 
-NUMBER_WORDS = frozenset(
-    """zero one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
-    sixty hundred thousand million billion half third quarter double twice dozen""".split()
-)
-
 
 @dataclass(frozen=True)
 class Sentence:
