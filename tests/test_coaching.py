@@ -324,3 +324,15 @@ def test_evidence_is_quoted_as_the_whole_sentence_not_a_fragment():
     feedback = coach(answer, q("technical-knowledge-020"))
     quote = passed(feedback)["explain"]
     assert quote.startswith("With synchronous replication the primary waits") and quote.endswith(("…", "."))
+
+
+def test_the_question_s_code_repeated_with_a_fix_is_not_a_pasted_question():
+    answer = ("The loop never ends when hi is lo + 1, because lo = mid does not move lo forward. It should be "
+              "lo = mid + 1. Also items[lo] raises IndexError when the target is bigger than every element.\n\n"
+              "    def find(items, target):\n        lo, hi = 0, len(items)\n        while lo < hi:\n"
+              "            mid = (lo + hi) // 2\n            if items[mid] < target:\n                lo = mid + 1\n"
+              "            else:\n                hi = mid\n"
+              "        return lo if lo < len(items) and items[lo] == target else -1\n\n"
+              "I'd test an empty list, one element, the first and last positions and a missing target.")
+    feedback = coach(answer, q("coding-007"))
+    assert feedback.gate is None and {"cause", "fix", "testing"} <= set(passed(feedback))

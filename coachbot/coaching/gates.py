@@ -1,9 +1,12 @@
 """Gates: the answer problems that matter more than any single check.
 
-Each gate runs before the checks. The first gate that closes decides the
-headline and the next step, and caps the score: an answer that repeats the
-question, talks about something else, or strings labels and keywords together
-has not earned the credit its keywords would otherwise collect.
+The closing gates run before the checks (NO_STORY right after the story
+check). The first gate that closes decides the headline and the next step, and
+caps the score: an answer that repeats the question, talks about something
+else, or strings labels and keywords together has not earned the credit its
+keywords would otherwise collect, and its checks are not shown. The soft gates
+(too short, rambling) cap the score and lead the next step, and the checks
+still run.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def coach(answer_text: str, question: QuestionLike) -> Feedback:
     gate = gates.closing_gate(answer, found, question.track, terms)
     soft = None if gate else gates.soft_gate(answer, found)
     not_checked = NOT_CHECKED.get(question.track, NOT_CHECKED["technical"])
-    if gate is not None:
+    if gate is not None and gate.blocks_checks:
         return Feedback(kind, gate.headline, gate.next_step, (gate.key, *gate.also), (), (),
                         tuple(LookFor(p, False) for p in question.look_for), not_checked, gate.cap,
                         answer.words, gate.key)

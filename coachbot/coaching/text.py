@@ -144,7 +144,8 @@ def read(raw: str, question_text: str) -> Answer:
         code = indented or (bool(_CODE_LINE.search(line)) and sum(w in FUNCTION_WORDS for w in words) * 4 < len(words))
         mask = _copied_mask(list(words), question_grams)
         copied = sum(mask)
-        copied_words += copied
+        if not code:  # code repeated from the question to show a fix is not a pasted question
+            copied_words += copied
         is_copied = copied * 2 >= len(words)
         sentences.append(Sentence(start + lead, start + trail, body.strip(), words, is_copied, code))
         if not code:
