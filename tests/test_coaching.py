@@ -336,3 +336,12 @@ def test_the_question_s_code_repeated_with_a_fix_is_not_a_pasted_question():
               "I'd test an empty list, one element, the first and last positions and a missing target.")
     feedback = coach(answer, q("coding-007"))
     assert feedback.gate is None and {"cause", "fix", "testing"} <= set(passed(feedback))
+
+
+def test_a_how_do_you_question_credits_a_plan_and_an_example_told_in_the_past_tense():
+    answer = ("I started weekly coaching sessions with each manager and I held skip-levels every quarter. One "
+              "manager, Ana, avoided hard conversations, so I asked her to run the next performance review "
+              "herself and we rehearsed it together. Within two quarters her team's survey scores went from 60% "
+              "to 78% positive.")
+    feedback = coach(answer, q("team-management-015"))
+    assert feedback.kind == "hypothetical" and {"approach", "example"} <= set(passed(feedback))

@@ -179,8 +179,11 @@ LESSON = Cue(
 )
 STEPS = Cue(
     "approach", "Your plan",
-    (r"\bI(?:'d| would| will|'ll)? (?:start|begin|first|then|ask|look|pick|find|talk|agree|set|measure|involve|"
-     r"make|put|check|choose|use|try|spend|read|write|share|decide|keep|split|review|meet)\b",
+    (r"\bI(?:'d| would| will|'ll)? (?:first |then )?" + verbs(
+        "start", "begin:began/begun", "ask", "look", "pick", "find:found", "talk", "agree", "set", "measure",
+        "involve", "make:made", "put", "check", "choose:chose/chosen", "use", "try", "spend:spent", "read",
+        "write:wrote/written", "share", "decide", "keep:kept", "split", "review", "meet:met", "run:ran", "coach",
+        "listen", "hold:held", "give:gave/given", "plan", "gather", "map", "interview"),
      r"\b(?:first|then|next|after that|finally|once)\b[^.]{0,80}\b(?:I|we)\b",
      r"\bmy (?:test|rule|approach|first step|plan) is\b", r"\bstep (?:one|1|two|2)\b"),
     "Lay out what you would actually do, step by step, and why in that order.",
@@ -196,8 +199,12 @@ EXAMPLE_OWN = Cue(
     "example", "An example of yours",
     (r"\b(?:when|once) I (?:did|tried|was|led|ran)\b", r"\b(?:on|in|at) my (?:last|previous|current|old) "
      r"(?:team|job|company|role|project)\b", r"\bfor example,? (?:when|at|in|on|last|our|my)\b",
-     r"\b(?:last|that) (?:year|quarter|month)\b", r"\bat my (?:last|previous|current) \w+\b"),
+     r"\b(?:last|that) (?:year|quarter|month)\b", r"\bat my (?:last|previous|current) \w+\b",
+     # something the speaker did, told in the past tense: the example itself
+     r"\bI (?:also |then |first )?(?:[a-z]+ed|led|ran|made|took|gave|held|met|wrote|chose|found|spent|kept|"
+     r"began|told|brought|sat|went|built|sent|put|cut)\b"),
     "Back it with one real example from your own work: what you did and what happened.",
+    hedged_ok=False,
 )
 
 CLARIFY = Cue(
