@@ -345,3 +345,21 @@ def test_a_how_do_you_question_credits_a_plan_and_an_example_told_in_the_past_te
               "to 78% positive.")
     feedback = coach(answer, q("team-management-015"))
     assert feedback.kind == "hypothetical" and {"approach", "example"} <= set(passed(feedback))
+
+
+def test_a_negation_in_another_clause_does_not_cancel_an_action():
+    answer = ("During an outage last spring our payments were failing for some customers and we had two theories. "
+              "I gave the team 20 minutes to prove either one; when the time was up we still didn't know, so I "
+              "chose to fail over to the standby region because it was reversible. Payments recovered within ten "
+              "minutes, and the root cause was found the next day.")
+    feedback = coach(answer, q("decision-making-013"))
+    assert {"ownership", "result", "measurable"} <= set(passed(feedback))
+
+
+def test_one_i_with_a_list_of_actions_is_ownership_when_we_does_not_outnumber_it():
+    answer = ("I had to tell a senior engineer that his code reviews were seen as harsh. I wrote down three "
+              "comments he'd left, booked a private meeting, and asked him first how he thought his reviews "
+              "landed. He was surprised, and we agreed he'd try asking questions instead of giving verdicts. A "
+              "month later two juniors told me reviews felt much better.")
+    feedback = coach(answer, q("team-management-002"))
+    assert {"ownership", "result", "situation"} <= set(passed(feedback))

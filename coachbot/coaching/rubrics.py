@@ -61,7 +61,9 @@ RESULT_VERBS = verbs(
     r"(?:stop(?:ped|s)?|went away|disappeared)\b|\bstayed\b" \
     r"|\bwent (?:from|down|up|away)\b|\bcame (?:down|back)\b|\bcut \w+(?: \w+)? (?:by|from|to|in half)\b" \
     r"|\bhit (?:the|our|every|all|its|\d)|\b(?:it|this|that|the \w+) (?:works?|worked)\b" \
-    r"|\b(?:as a result|in the end|by the end|since then|the result|the outcome|the impact|ended up)\b"
+    r"|\b(?:as a result|in the end|by the end|since then|the result|the outcome|the impact|ended up)\b" \
+    r"|\b(?:afterwards|a (?:week|month|quarter|year) later|(?:\w+ )?(?:weeks|months|quarters) later)\b" \
+    r"|\b(?:survey|review|retro|numbers?|data|metrics?|dashboard) (?:afterwards )?(?:showed|shows)\b"
 
 # "learned about it" is not a lesson; "learned that", "taught me", "next time" are.
 REFLECTION = (
@@ -140,7 +142,7 @@ SITUATION = Cue(
      r"\b(?:we|I|the team|our team|they) (?:had|have|were|was|are|is) (?:a|an|two|three|four|five|six|\d+|about|"
      r"only|no|the|building|running|working|using)\b",
      r"\bthere (?:was|were|is|are)\b", r"\bduring\b", r"\bin (?:19|20)\d\d\b", r"\bit (?:is|was) (?:black friday|\w+day)\b",
-     r"\b(?:our|my|the) [a-z-]+(?: [a-z-]+)? (?:was|were|kept|had)\b"),
+     r"\b(?:our|my|the|his|her|their) [a-z-]+(?: [a-z-]+)? (?:was|were|kept|had)\b"),
     "Open with a sentence of context: where you were, the team, and what was at stake.",
 )
 STORY = Cue(
@@ -150,6 +152,8 @@ STORY = Cue(
     "not what you would do in general.",
     hedged_ok=False,
 )
+# "We ..." sentences, counted against the "I ..." ones for ownership.
+WE_ACTIONS = Cue("we", "What the team did", (WE_ACTION,), "", hedged_ok=False)
 OWNERSHIP = Cue(
     "ownership", "What you did",
     (I_ACTION,),
@@ -278,7 +282,8 @@ MEASURE_FIRST = Cue(
 )
 HYPOTHESES = Cue(
     "cause", "Likely causes",
-    (r"\bcould be\b|\bmight be\b|\blikely\b|\bsuspect\b|\bpoints to\b|\btells me\b|\bcommon culprits?\b",
+    (r"\bcould be\b|\bmight be\b|\blikely\b|\bsuspects?\b|\bpoints to\b|\btells me\b|\bculprits?\b",
+     r"\busual (?:causes?|suspects?)\b|\bit'?s (?:probably|likely|usually)\b|\bcandidates? (?:are|is)\b",
      r"\bbecause\b", r"\bcaused by\b|\bthe cause\b", r"\bif it'?s\b"),
     "Name the likely causes and what evidence would point to each.",
 )
@@ -309,7 +314,8 @@ TRADEOFFS = Cue(
      r"\b(?:downside|drawback|disadvantage|limitation|overhead|catch)s?\b", r"\brather than\b", r"\bversus\b|\bvs\b",
      r"\bslower (?:writes|inserts)\b|\bextra (?:storage|disk|memory|space|latency)\b|\bmore (?:storage|memory)\b",
      r"\bbut (?:it |they )?(?:costs?|needs?|are guessable|can serve|may|might|adds?)\b",
-     r"\bstale\b", r"\bwhen (?:not )?to (?:use|choose)\b|\bI'?d choose\b", r"\bcompared (?:to|with)\b"),
+     r"\bstale\b", r"\bwhen (?:not )?to (?:use|choose)\b|\bI'?d choose\b", r"\bcompared (?:to|with)\b",
+     r"\bunlike\b", r"\bin exchange\b", r"\b(?:cheaper|simpler|faster|slower|safer) than\b"),
     "Say what your choice costs and what you would lose with the alternative.",
 )
 FAILURES = Cue(
@@ -322,7 +328,8 @@ FAILURES = Cue(
 )
 DEFINITION = Cue(
     "explain", "How it works",
-    (r"\b(?:is|are) (?:a|an|the|basically|essentially|just|simply|when|how)\b", r"\bmeans?\b", r"\bworks? by\b",
+    (r"\b(?:is|are) (?:a|an|the|basically|essentially|just|simply|when|how|like)\b", r"\bmeans?\b",
+     r"\bworks? (?:by|like)\b", r"\bacts? as\b",
      r"\bunder the hood\b", r"\bdefin\w+\b", r"\bconsists? of\b", r"\b(?:gives|lets|allows|decouples|maps|waits|"
      r"copies|turns|isolates|shares?)\b"),
     "Start with what it is and how it works, in a sentence or two.",

@@ -50,8 +50,17 @@ def kind_of(question: QuestionLike) -> str:
     return rubrics.KIND_BY_CATEGORY.get(question.category, rubrics.DEFAULT_KIND)
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\b(?:so|but|and then|then|because|when|while)\b", re.I)
+
+
 def _words_before(text: str, end: int, n: int) -> list[str]:
-    return words_of(text[max(0, end - 60) : end])[-n:]
+    """The last few words before a match, within its clause: in "we didn't know, so I chose",
+    the negation belongs to another clause than "I chose"."""
+    window = text[max(0, end - 60) : end]
+    breaks = list(_CLAUSE_BREAK.finditer(window))
+    if breaks:
+        window = window[breaks[-1].end() :]
+    return words_of(window)[-n:]
 
 
 def _counts(sentence: Sentence, match: re.Match[str], cue: Cue) -> bool:
@@ -119,7 +128,12 @@ def _matches(cue: Cue, answer: Answer, topic: frozenset[str]) -> list[tuple[Sent
 def _evaluate(cue: Cue, answer: Answer, topic: frozenset[str], quoted: set[int]) -> Check:
     """Pass or fail one check; quote a sentence no earlier check quoted, if there is one."""
     found = _matches(cue, answer, topic)
-    if len(found) < MIN_MATCHES.get(cue.key, 1):
+    needed = MIN_MATCHES.get(cue.key, 1)
+    if cue.key == "ownership" and 0 < len(found) < needed:
+        # One "I ..." is enough when the team's "we ..." doesn't outnumber it ("I wrote down three
+        # comments, booked a room and asked him first" is one "I" and three actions).
+        needed = 1 if len(_matches(rubrics.WE_ACTIONS, answer, topic)) <= len(found) else needed
+    if len(found) < needed:
         return Check(cue.key, cue.label, False, None, cue.advice)
     if cue.key in ("result", "measurable"):
         found = found[::-1]  # the outcome is usually told last
