@@ -24,6 +24,9 @@ SYNONYMS: tuple[str, ...] = (
     "slip slipping slipped late delay delayed",
     "unpopular tedious chore chores",
     "toughest hardest difficult",
+    "feedback told tell telling criticism",
+    "decide decided deciding decision chose choose chosen",
+    "investigate investigating investigation analysis analyse analyze theories",
 )
 
 _GROUPS: tuple[frozenset[str], ...] = tuple(frozenset(content_stems(words_of(g), FUNCTION_WORDS)) for g in SYNONYMS)
