@@ -32,7 +32,7 @@ HIGH = 0.6  # "scoring high": this share of the maximum or more
 
 # The holdout part does not meet two goals yet (docs/coaching.md); until it does, it must not fall
 # below what it measured when this test was written.
-HOLDOUT_FLOOR = {"correlation": 0.79, "next_step": 0.62}
+HOLDOUT_FLOOR = {"correlation": 0.79, "next_step": 0.66}
 
 ADVERSARIAL_GATES = {  # kind of answer -> what the next step must name first
     "pasted": {"pasted"},
