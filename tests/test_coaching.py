@@ -363,3 +363,25 @@ def test_one_i_with_a_list_of_actions_is_ownership_when_we_does_not_outnumber_it
               "month later two juniors told me reviews felt much better.")
     feedback = coach(answer, q("team-management-002"))
     assert {"ownership", "result", "situation"} <= set(passed(feedback))
+
+
+def test_a_short_answer_that_names_the_question_s_subject_is_on_topic():
+    answer = ("A message queue lets services talk asynchronously. The producer sends a message and the consumer "
+              "processes it later. This helps when there are spikes because the queue absorbs them. We used "
+              "RabbitMQ at my last job for sending emails.")
+    feedback = coach(answer, q("technical-knowledge-008"))
+    assert feedback.gate is None and {"explain", "example"} <= set(passed(feedback))
+
+
+def test_generic_words_stay_generic_in_other_forms():
+    from coachbot.coaching.text import content_stems
+
+    assert content_stems(["teams", "working", "engineers", "replication"]) == {"replica"}
+
+
+def test_bounds_and_blocked_ends_are_edge_cases():
+    answer = ("Breadth-first search from the top-left, because every move costs one. I push the start, and for "
+              "each popped cell try the four neighbours that are in bounds and open, marking them seen when I "
+              "push them. If the start or the end is a wall I return -1 straight away. Time and space are "
+              "proportional to rows times columns.")
+    assert "edge-cases" in passed(coach(answer, q("coding-017")))

@@ -22,12 +22,13 @@ SENTENCE_MIN_WORDS = 4  # fewer words than this is a label, not a sentence
 SENTENCE_MIN_FUNCTION_SHARE = 0.15  # English sentences are 40-50% function words; keyword lists almost none
 REAL_SHARE = 0.5  # at least half the words must be in real sentences
 STRAY_NUMBERS = 3  # numbers outside sentences, measuring nothing
-# Off topic, technical: at most this many distinct words of the question and its look-for points
-# appear in the answer, or at most this share of them, whichever is larger; technical answers name
-# their subject. Stories share few words with their question even when they fit it ("I decide to
+# Off topic, technical: at most TECHNICAL_QUESTION_WORDS words of the question itself appear in the
+# answer, and at most this many distinct words of the question and its look-for points, or this
+# share of them, whichever is larger; technical answers name their subject ("a message queue ..."). Stories share few words with their question even when they fit it ("I decide to
 # give this work to Marta" for "a time you delegated"), so a story is off topic only when it shares
 # no word with the question itself and at most STORY_STRAY_WORDS with all its look-for points.
 OFF_TOPIC_TECHNICAL_WORDS = (2, 0.15)
+TECHNICAL_QUESTION_WORDS = 1
 STORY_STRAY_WORDS = 1
 SHORT_WORDS = 25  # below this, there is too little to judge
 RAMBLING_WORDS = 180  # a long answer...
@@ -122,7 +123,8 @@ def _off_topic(found: Signals, track: str) -> bool:
     if track == "leadership":
         return found.question_hits == 0 and found.topic_hits <= STORY_STRAY_WORDS
     most, share = OFF_TOPIC_TECHNICAL_WORDS
-    return found.topic_hits <= max(most, share * found.topic_words)
+    return (found.question_hits <= TECHNICAL_QUESTION_WORDS
+            and found.topic_hits <= max(most, share * found.topic_words))
 
 
 def closing_gate(answer: Answer, found: Signals, track: str, technical_terms: int) -> Gate | None:

@@ -245,7 +245,9 @@ EDGE_CASES = Cue(
      r"\bduplicates?\b", r"\bnegative\b", r"\boverflow\b", r"\binvalid\b|\bmalformed\b", r"\bties?\b",
      r"\bsingle (?:element|interval|item|cell|node)\b|\bone element\b|\bone-cell\b", r"\bunreachable\b|\bno path\b",
      r"\b(?:larger|bigger|more) than the number of\b", r"\bcapacity (?:zero|0|one|1)\b", r"\bwhat if\b",
-     r"\bmissing target\b|\bnot found\b"),
+     r"\bmissing target\b|\bnot found\b", r"\breturn(?:s)? -1\b", r"\b(?:in|out of) bounds\b|\bbounds checks?\b",
+     r"\bif the (?:start|end|input|list|array|string|queue|stack|grid|tree) (?:is|are) (?:empty|a wall|blocked|"
+     r"null|missing)\b", r"\bblocked\b"),
     "Name the inputs that break naive solutions (empty, one item, duplicates, the limits) and how you handle them.",
 )
 TESTS = Cue(

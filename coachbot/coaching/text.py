@@ -96,9 +96,17 @@ def stem(word: str) -> str:
     return w[:PREFIX]
 
 
+_GENERIC_STEMS: dict[frozenset[str], frozenset[str]] = {}
+
+
 def content_stems(words: list[str] | tuple[str, ...], generic: frozenset[str] = GENERIC) -> set[str]:
+    """Stems of the words that say what a text is about; a generic word's other forms ("teams" for
+    "team") are generic too."""
+    if generic not in _GENERIC_STEMS:
+        _GENERIC_STEMS[generic] = frozenset(stem(w) for w in generic if len(w) > 3)
+    skip = _GENERIC_STEMS[generic]
     bare = (w.removesuffix("'s") for w in words)
-    return {stem(w) for w in bare if w not in generic and len(w) > 1 and not w.isdigit()}
+    return {s for w in bare if w not in generic and len(w) > 1 and not w.isdigit() and (s := stem(w)) not in skip}
 
 
 def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
