@@ -385,3 +385,11 @@ def test_bounds_and_blocked_ends_are_edge_cases():
               "push them. If the start or the end is a wall I return -1 straight away. Time and space are "
               "proportional to rows times columns.")
     assert "edge-cases" in passed(coach(answer, q("coding-017")))
+
+
+@pytest.mark.parametrize("opening", ["Last December our payment provider started rejecting cards at night.",
+                                     "On our billing revamp, sales kept asking for extras every week."])
+def test_the_scene_can_be_set_with_a_month_or_a_project(opening: str):
+    answer = (opening + " I started a change log with the cost of each request in days, and I reviewed it with "
+              "the product manager every Friday. We launched on the planned date with four of the eleven extras.")
+    assert "situation" in passed(coach(answer, q("project-management-005")))

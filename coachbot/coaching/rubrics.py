@@ -142,7 +142,10 @@ SITUATION = Cue(
      r"\b(?:we|I|the team|our team|they) (?:had|have|were|was|are|is) (?:a|an|two|three|four|five|six|\d+|about|"
      r"only|no|the|building|running|working|using)\b",
      r"\bthere (?:was|were|is|are)\b", r"\bduring\b", r"\bin (?:19|20)\d\d\b", r"\bit (?:is|was) (?:black friday|\w+day)\b",
-     r"\b(?:our|my|the|his|her|their) [a-z-]+(?: [a-z-]+)? (?:was|were|kept|had)\b"),
+     r"\b(?:our|my|the|his|her|their) [a-z-]+(?: [a-z-]+)? (?:was|were|kept|had|started|began|wanted|asked|needed)\b",
+     r"\b(?:last|that|this|in|one|early|late) (?:january|february|march|april|may|june|july|august|september|"
+     r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|night)\b",
+     r"^(?:on|during|at|in) (?:our|my|the|a) [a-z-]+"),
     "Open with a sentence of context: where you were, the team, and what was at stake.",
 )
 STORY = Cue(
