@@ -82,10 +82,11 @@ def test_thread_answers_with_feedback_only_the_author_sees(transcript: str):
     ben = section(transcript, "09:41 · Ben answers")
     assert "Exactly-once means every event changes the result once" in shown(ben, "#practice › thread · Ben")
     feedback = shown(ben, "only Ben sees (in #practice › thread) · coachbot")
-    assert "Strong explanation: 4 of 4 checks passed" in feedback
+    assert "Strong explanation: 3 of 3 checks passed" in feedback and "*To go further:*" in feedback
+    assert "*How it works*: “Synchronous replication means the primary waits" in feedback
     dev = section(transcript, "09:52 · Dev answers")
     assert "Under the hood the difference" in shown(dev, "#practice › thread · Dev")
-    assert "Technical answer check" in shown(dev, "only Dev sees (in #practice › thread)")
+    assert "*What worked:*" in shown(dev, "only Dev sees (in #practice › thread)")
     assert "only Ben sees" not in dev  # each person's feedback goes to them alone
 
 
@@ -94,7 +95,8 @@ def test_answering_through_the_modal(transcript: str):
     assert form.startswith("=== Practice answer ===") and "[ Get feedback ]  [ Cancel ]" in form
     submitted = section(transcript, "10:14 · Chloé")
     feedback = shown(submitted, "Chloé's modal")
-    assert feedback.startswith("=== Your feedback ===") and "missing real example" in feedback
+    assert feedback.startswith("=== Your feedback ===")
+    assert "*Fix this first:* Add one example from your own work" in feedback
     assert "It is being posted in #practice for your peers." in feedback
     assert "@Chloé answered" in shown(submitted, "#practice › thread · coachbot")
 
@@ -197,7 +199,8 @@ def test_interactive_after_the_script():
     assert shown(after_click, "Ana's modal").startswith("=== Practice answer ===")
     assert "Your answer> First I would ask" in after_click
     feedback = shown(after_click[after_click.index("Your answer>"):], "Ana's modal")
-    assert feedback.startswith("=== Your feedback ===") and "Technical answer check" in feedback
+    assert feedback.startswith("=== Your feedback ===") and "checks passed" in feedback
+    assert "O(n log k) time and O(k) memory" in feedback  # quoted from what Ana typed
     assert "ana> quit" in session
 
 

@@ -148,7 +148,10 @@ def test_thread_replies_are_answers_with_private_feedback(bot: Bot, poster: Slac
     assert bot.driver.event(event, event_id="Ev1").status == 200
     assert bot.driver.event(event, event_id="Ev1", retry_num=1).status == 200  # Slack's retry: counted once
     feedback = bot.slack.wait_for(lambda: bot.slack.ephemerals("U2") or None)[-1]
-    assert feedback.thread_ts == prompt.ts and "Technical answer check" in text_of(feedback.blocks)
+    shown = text_of(feedback.blocks)
+    # The reply is about merging intervals, and today's question is another one: the coach says so.
+    assert feedback.thread_ts == prompt.ts and "This answer seems to be about something else." in shown
+    assert "*Did you cover these?*" in shown and "*What worked:*" not in shown
 
     def stored() -> list[Answer]:
         with bot.services.db.session() as session:

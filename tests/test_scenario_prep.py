@@ -103,8 +103,13 @@ def test_answer_in_the_modal_gets_feedback_and_counts(bot: Bot):
     reply = response.json()
     assert reply["response_action"] == "update"
     feedback = view_text(reply["view"])
-    assert "STAR check: " in feedback and "Situation" in feedback and "Result" in feedback
-    assert "“dropped from 3 days”" in feedback and "“As a result”" in feedback  # evidence quoted from the answer
+    # One headline, the fix first, what worked with the sentences that earned it, the question's
+    # look-for points as a checklist, and what the coach could not judge; the word count once.
+    assert feedback.count("checks passed") == 1 and feedback.count("*Fix this first:*") + feedback.count("*To go further:*") == 1
+    assert "*Result* and *Measured outcome*: “As a result, review time dropped from 3 days to 1 day" in feedback
+    assert "*Did you cover these?*" in feedback
+    assert all(point in feedback for point in bot.services.bank.get(question_id).look_for)
+    assert "not whether your decisions were good ones" in feedback and feedback.count(" words") == 1
 
     stored = answers(bot)
     assert [(a.user_id, a.question_id, a.source, a.visibility, a.text) for a in stored] == [

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 from coachbot import tracks
 from coachbot.bank import Question, QuestionBank
 from coachbot.commands import Unknown
-from coachbot.feedback import Feedback
+from coachbot.coaching import Feedback
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # {"text": fallback, "blocks": [...]}
@@ -354,21 +354,44 @@ def answer_modal(question: Question, *, private_metadata: str, can_share: bool, 
     }
 
 
+QUOTE_MARK = ":white_check_mark:"
+FIX_MARK = ":small_orange_diamond:"
+
+
+def _listed(title: str, lines: Iterable[str]) -> Block:
+    """A section of lines that stops before Slack's section limit rather than cutting a line
+    (a cut could split an escaped "&amp;"); each line is already escaped."""
+    text = title
+    for line in lines:
+        if len(text) + 1 + len(line) > SECTION_LIMIT:
+            break
+        text += "\n" + line
+    return section(text)
+
+
 def feedback_blocks(feedback: Feedback) -> list[Block]:
-    kind = "STAR check" if feedback.kind == "star" else "Technical answer check"
-    lines = []
-    for check in feedback.checks:
-        mark = ":white_check_mark:" if check.passed else ":heavy_minus_sign:"
-        evidence = ""
-        if check.evidence:
-            evidence = " (" + ", ".join(f"“{escape(e)}”" for e in check.evidence) + ")"
-        lines.append(f"{mark} *{check.label}*{evidence}: {escape(check.advice)}")
-    return [
-        section(f"*{escape(feedback.headline)}*"),
-        section(f"*{kind}: {feedback.score} of {feedback.total}*\n" + "\n".join(lines)),
-        context(f"*Next step:* {escape(feedback.next_step)} · {feedback.word_count} "
-                f"{'word' if feedback.word_count == 1 else 'words'}"),
-    ]
+    """Coaching feedback: one headline, the most important fix first, then what else to fix,
+    what worked (each with the words that earned it), the question's points as a checklist,
+    and what the coach could not check. Nothing is said twice."""
+    stretch = feedback.focus[:1] == ("none",)
+    lead = "To go further" if stretch else "Fix this first"
+    out: list[Block] = [section(f"*{escape(feedback.headline)}*\n*{lead}:* {escape(feedback.next_step)}")]
+    if feedback.fixes:
+        out.append(_listed("*Then:*", (f"{FIX_MARK} *{escape(c.label)}*: {escape(c.advice)}"
+                                         for c in feedback.fixes)))
+    if feedback.passed:
+        # Checks earned by the same sentence share one line, so no quote is shown twice.
+        by_quote: dict[str, list[str]] = {}
+        for check in feedback.passed:
+            by_quote.setdefault(check.quote or "", []).append(f"*{escape(check.label)}*")
+        out.append(_listed("*What worked:*", (f"{QUOTE_MARK} {' and '.join(labels)}: “{escape(quote)}”"
+                                              for quote, labels in by_quote.items())))
+    if feedback.look_for:
+        out.append(_listed("*Did you cover these?* Interviewers look for them; the coach can't judge them for you:",
+                           (f"• {escape(p.point)}" for p in feedback.look_for)))
+    words = f"{feedback.word_count} {'word' if feedback.word_count == 1 else 'words'}"
+    out.append(context(f"{escape(feedback.not_checked)} · {words} · score {feedback.points}/10"))
+    return out
 
 
 def feedback_view(question: Question, feedback: Feedback, *, shared_to: str | None) -> dict[str, Any]:

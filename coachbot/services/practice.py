@@ -13,7 +13,7 @@ from coachbot import rotation
 from coachbot.bank import Question, QuestionBank
 from coachbot.clock import Clock
 from coachbot.errors import AnswerTooLongError, InvalidInputError, NotFoundError
-from coachbot.feedback import Feedback, coach
+from coachbot.coaching import Feedback, coach
 from coachbot.services.people import PeopleService
 from coachbot.storage import repo
 from coachbot.storage.db import Database
@@ -150,7 +150,7 @@ class PracticeService:
                 ),
             )
             stored = _stored(answer)
-        return stored, coach(body, question.track, question.category)
+        return stored, coach(body, question)
 
     def mark_shared(self, team_id: str, answer_id: int, channel_id: str, message_ts: str) -> None:
         with self.db.session() as session:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coachbot.bank import Question
 from coachbot.errors import AnswerTooLongError, InvalidInputError
-from coachbot.feedback import Feedback
+from coachbot.coaching import Feedback
 from coachbot.services.practice import PracticeService
 from coachbot.services.prompts import PromptService
 
