@@ -21,7 +21,7 @@ from coachbot.blocks import digest as digest_blocks
 from coachbot.blocks import home as home_blocks
 from coachbot.blocks import progress as progress_blocks
 from coachbot.commands import Unknown, parse
-from coachbot.feedback import coach
+from coachbot.coaching import coach
 from coachbot.handlers.payloads import AnswerContext
 from coachbot.services.digest import DigestSettings, Participant, WeeklyDigest
 from coachbot.services.practice import MODAL_MAX_CHARS
@@ -90,7 +90,7 @@ def test_every_question_fits_every_practice_builder(question: Question) -> None:
         modal = blocks.answer_modal(question, private_metadata=context.dump(), can_share=can_share,
                                     max_chars=MODAL_MAX_CHARS)
         assert_view_ok(modal, f"answer modal {question.id}")
-    feedback = coach(LONG_ANSWER, question.track, question.category)
+    feedback = coach(LONG_ANSWER, question)
     assert_view_ok(blocks.feedback_view(question, feedback, shared_to="C0123456789"), f"feedback {question.id}")
     assert_message_ok(blocks.thread_feedback_message(question, feedback), f"thread feedback {question.id}")
     assert_message_ok(blocks.shared_answer("U0123456789", question, LONG_ANSWER), f"shared answer {question.id}")

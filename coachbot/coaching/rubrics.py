@@ -437,7 +437,7 @@ KIND_BY_WORDING: tuple[tuple[str, str, str], ...] = (
     ("design", "technical", r"^\s*design\b|\bhow do you plan capacity\b"),
     ("coding", "technical", r"^\s*(?:write|implement|refactor)\b|\bwrite (?:a|the) (?:function|code|tests?)\b"),
     ("knowledge", "technical", r"^\s*(?:explain|what happens|what is|how does)\b"),
-    ("hypothetical", "leadership", r"^\s*(?:if you|how would you|how do you|what would you)\b"),
+    ("hypothetical", "leadership", r"^\s*(?:if you|how would you|how do you|what would you|suppose|imagine)\b"),
 )
 # When the wording says nothing, the category decides.
 KIND_BY_CATEGORY: dict[str, str] = {
