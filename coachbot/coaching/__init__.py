@@ -1,0 +1,1 @@
+"""Coaching feedback on practice answers."""
