@@ -117,6 +117,7 @@ USAGE_LINES = (
     ("/prep daily", "daily practice prompts in this channel (`/prep daily leadership 09:30`)"),
     ("/prep digest", "the channel's weekly digest (`/prep digest fri 16:00`, `/prep digest off`)"),
     ("/prep forget-me", "delete your coachbot data in this workspace"),
+    ("/prep coach llm [on|off]", "admins: the AI review of answers, when the operator configured a model"),
 )
 
 
