@@ -197,3 +197,20 @@ def test_calls_in_flight_are_bounded_and_the_rest_keep_the_rule_feedback(databas
     gate.set()
     first.join(5)
     assert results[0] is not None and len(client.calls) == 1
+
+
+def test_reviews_expire_after_their_keeping_time(database: Database):
+    from datetime import timedelta
+
+    from coachbot.services.judge import KEEP_REVIEWS
+
+    judge = make(database, FakeClient(good_reply()))
+    judge.switch("T1", ADMIN, True)
+    judge.review("T1", "U1", QUESTION, ANSWER)
+    judge.clock.advance(KEEP_REVIEWS - timedelta(minutes=1))
+    judge.review("T1", "U2", QUESTION, ANSWER)
+    assert judge.forget_old_reviews() == 0
+    judge.clock.advance(timedelta(minutes=2))
+    assert judge.forget_old_reviews() == 1
+    with database.session() as session:
+        assert [r.user_id for r in session.scalars(select(JudgeReview))] == ["U2"]

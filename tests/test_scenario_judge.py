@@ -77,7 +77,7 @@ def shown(bot: Bot, user: str, modal: View) -> View:
 
 
 def wait_review(bot: Bot, user: str, modal: View) -> str:
-    view = bot.slack.wait_for(lambda: (lambda v: v if "AI review" in view_text(v.view) else None)(
+    view = bot.slack.wait_for(lambda: (lambda v: v if v.view.get("callback_id") == "answer_feedback" else None)(
         shown(bot, user, modal)), message="the AI review in the modal")
     return view_text(view.view)
 
@@ -96,6 +96,7 @@ def test_the_review_replaces_the_modal_feedback_when_it_arrives(judged: Bot, llm
     assert "turned the AI review of practice answers *on*" in switch(judged, ADMIN, "on")
     llm.always(lambda request: reply(question_of(judged, request), GOOD, 4, fix="Add what you learned."))
     question, modal, instant = answer_in_modal(judged, "U1", STORY)
+    assert blocks.AI_REVIEW_NOTE in view_text(modal.view)  # told before typing where the answer goes
     assert "STAR check: " in instant and "AI review" not in instant  # the rule feedback, at once
 
     review = wait_review(judged, "U1", modal)
@@ -230,7 +231,8 @@ def test_an_answer_that_tries_to_change_the_grading_cannot(judged: Bot, llm: Sta
 def test_switched_off_nothing_is_sent(judged: Bot, llm: StandInLLM, poster):
     llm.always(lambda request: reply(question_of(judged, request), GOOD, 4))
     assert "is *off*" in json.dumps(ask(judged, "U1", "coach llm").blocks)
-    answer_in_modal(judged, "U1", STORY)
+    _, modal, _ = answer_in_modal(judged, "U1", STORY)
+    assert blocks.AI_REVIEW_NOTE not in view_text(modal.view)
     reply_in_thread(judged, poster, "U2", STORY)
     judged.slack.wait_for(lambda: judged.slack.ephemerals("U2") or None)
     switch(judged, ADMIN, "on")
@@ -279,3 +281,21 @@ def test_the_judge_s_work_after_the_ack_can_be_handed_to_the_after_ack_process(j
                                         blocks.notice_message("x")), {})):
         fn, args, _ = loads(dumps(job, SHARED), elsewhere)
         assert fn is job[0] and args[0] is client and args[1] is judged.services and args[2:] == job[1][2:]
+
+
+def test_each_scheduler_tick_forgets_expired_reviews(judged: Bot, llm: StandInLLM):
+    from datetime import timedelta
+
+    from coachbot.scheduler import tick
+    from coachbot.services.judge import KEEP_REVIEWS
+    from coachbot.storage.models import JudgeReview
+
+    switch(judged, ADMIN, "on")
+    llm.always(lambda request: reply(question_of(judged, request), GOOD, 4))
+    _, modal, _ = answer_in_modal(judged, "U1", STORY)
+    wait_review(judged, "U1", modal)
+    later = judged.clock.now() + KEEP_REVIEWS + timedelta(minutes=1)
+    judged.clock.set(later)
+    tick(judged.services, SlackPromptPoster(prompt_client(judged.web.bolt.client)), later)
+    with judged.services.db.session() as session:
+        assert session.query(JudgeReview).count() == 0

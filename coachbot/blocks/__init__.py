@@ -247,7 +247,12 @@ def shared_question(question: Question, user_id: str) -> Message:
 
 # --- the answer modal -----------------------------------------------------
 
-def answer_modal(question: Question, *, private_metadata: str, can_share: bool, max_chars: int) -> dict[str, Any]:
+AI_REVIEW_NOTE = ("This workspace has the AI review on: after the instant feedback, your answer is also sent to "
+                  "the AI model the operator configured, for a second opinion.")
+
+
+def answer_modal(question: Question, *, private_metadata: str, can_share: bool, max_chars: int,
+                 ai_review: bool = False) -> dict[str, Any]:
     blocks: list[Block] = [
         context(_label(question)),
         section(_question_text(question)),
@@ -287,6 +292,8 @@ def answer_modal(question: Question, *, private_metadata: str, can_share: bool, 
                 },
             }
         )
+    if ai_review:  # before anything is typed: the person knows where the answer goes
+        blocks.append(context(AI_REVIEW_NOTE))
     return {
         "type": "modal",
         "callback_id": VIEW_ANSWER,

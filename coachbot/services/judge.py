@@ -12,6 +12,7 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from coachbot.bank import Question
 from coachbot.clock import Clock
@@ -59,6 +60,9 @@ OFF = JudgeStart(False)
 # timeout, and the threads that run work after an ack also post everyone's replies: past this,
 # an answer keeps its rule feedback rather than queue behind the model.
 MAX_CALLS_IN_FLIGHT = 4
+# How long a review is kept for an identical answer. Its quotes are words from the answer, so it
+# is not kept for ever (nor past /prep forget-me, or the workspace switching the judge off).
+KEEP_REVIEWS = timedelta(days=30)
 
 
 def answer_hash(text: str) -> str:
@@ -87,6 +91,15 @@ class JudgeService:
         with self.db.session() as session:
             return JudgeStatus(True, store.is_enabled(session, team_id), self.client.model)
 
+    def announced(self, team_id: str) -> bool:
+        """Whether to tell someone about to answer that the answer will go to the model.
+        Never raises: a form must still open while the database is briefly away."""
+        try:
+            return self.status(team_id).active
+        except Exception as exc:  # noqa: BLE001 - with no database nothing is judged either
+            log.warning("LLM judge status unknown in team %s: %s", team_id, type(exc).__name__)
+            return False
+
     def may_switch(self, team_id: str, user_id: str) -> bool:
         """Always an admin, even when COACHBOT_ADMINS is empty (unlike /prep daily): turning it on
         sends everyone's answers in the workspace to a model outside Slack."""
@@ -105,6 +118,11 @@ class JudgeService:
                 store.forget_reviews(session, team_id)
         log.info("LLM judge turned %s in team %s by %s", "on" if on else "off", team_id, user_id)
         return JudgeStatus(True, on, self.client.model, changed=was != on)
+
+    def forget_old_reviews(self, keep: timedelta = KEEP_REVIEWS) -> int:
+        """Delete reviews older than ``keep``; how many went. Run on each scheduler tick."""
+        with self.db.session() as session:
+            return store.forget_reviews_before(session, self.clock.now() - keep)
 
     # --- the answer path ---------------------------------------------------------
 

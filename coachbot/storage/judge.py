@@ -48,3 +48,8 @@ def forget_reviews(session: Session, team_id: str, user_id: str | None = None) -
     if user_id is not None:
         statement = statement.where(JudgeReview.user_id == user_id)
     return session.execute(statement).rowcount
+
+
+def forget_reviews_before(session: Session, before: datetime) -> int:
+    """Delete reviews made before ``before``, in every workspace (the cache's expiry)."""
+    return session.execute(delete(JudgeReview).where(JudgeReview.created_at < before)).rowcount

@@ -248,4 +248,5 @@ class JudgeReview(Base):
 
     __table_args__ = (
         UniqueConstraint("team_id", "user_id", "question_id", "answer_hash", "model", name="uq_judge_reviews_key"),
+        Index("ix_judge_reviews_created", "created_at"),  # reviews expire (JudgeService.forget_old_reviews)
     )

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("team_id", "user_id", "question_id", "answer_hash", "model",
                             name="uq_judge_reviews_key"),
     )
+    op.create_index("ix_judge_reviews_created", "judge_reviews", ["created_at"])
 
 
 def downgrade() -> None:
