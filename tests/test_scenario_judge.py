@@ -11,7 +11,8 @@ import pytest
 
 from coachbot import blocks
 from coachbot.bank import Question
-from coachbot.coaching.judge import rubric
+from coachbot.coaching.judge import OpenAICompatibleClient, rubric
+from coachbot.config import LlmConfig
 from coachbot.slackapi import SlackPromptPoster, prompt_client
 from coachbot.standin.model import View
 from tests.llm_standin import Reply, StandInLLM
@@ -42,7 +43,7 @@ def llm():
 def judged(slack, database_url: str, llm: StandInLLM):
     """The app with an operator-configured judge, switched on by a workspace admin."""
     running = start_bot(slack, database_url, COACHBOT_LLM_URL=llm.url, COACHBOT_LLM_MODEL="standin-judge",
-                        COACHBOT_LLM_TIMEOUT_SECONDS="1")
+                        COACHBOT_LLM_TIMEOUT_SECONDS="10")
     slack.add_user(ADMIN, "ada", is_admin=True)
     try:
         yield running
@@ -78,12 +79,12 @@ def shown(bot: Bot, user: str, modal: View) -> View:
 
 def wait_review(bot: Bot, user: str, modal: View) -> str:
     view = bot.slack.wait_for(lambda: (lambda v: v if v.view.get("callback_id") == "answer_feedback" else None)(
-        shown(bot, user, modal)), message="the AI review in the modal")
+        shown(bot, user, modal)), timeout=15, message="the AI review in the modal")
     return view_text(view.view)
 
 
 def wait_log(caplog: pytest.LogCaptureFixture, words: str) -> str:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         found = [r.getMessage() for r in caplog.records if words in r.getMessage()]
         if found:
@@ -153,7 +154,7 @@ def test_a_thread_reply_gets_the_rule_feedback_then_the_review(judged: Bot, llm:
     llm.always(lambda request: reply(question_of(judged, request), GOOD, 3))
     thread = reply_in_thread(judged, poster, "U2", STORY)
     first, second = judged.slack.wait_for(lambda: (lambda e: e if len(e) >= 2 else None)(
-        [e for e in judged.slack.ephemerals("U2") if e.thread_ts == thread]))
+        [e for e in judged.slack.ephemerals("U2") if e.thread_ts == thread]), timeout=15)
     assert "STAR check" in text_of(first.blocks)
     review = text_of(second.blocks)
     assert "AI review of your answer" in review and "takes the place of the quick check above" in review
@@ -175,6 +176,9 @@ def test_on_any_failure_the_rule_feedback_stands_quietly(judged: Bot, llm: Stand
     switch(judged, ADMIN, "on")
     scripted, reason = FAILURES[failure]
     llm.always(scripted)
+    if failure == "slow":  # the same endpoint with a timeout shorter than the reply's delay
+        judged.services.judge.client = OpenAICompatibleClient(LlmConfig(url=llm.url, model="standin-judge",
+                                                                        timeout=1.0))
     _, modal, instant = answer_in_modal(judged, "U1", STORY)
     assert "STAR check: " in instant
     assert reason in wait_log(caplog, "LLM judge gave no review")

@@ -349,11 +349,14 @@ class OpenAICompatibleClient:
         self._monotonic = monotonic
         self._client: Any = None
         self._lock = threading.Lock()
+        # Imported now, at start-up, rather than by the first review against its timeout. The
+        # client itself is made on first use: after gunicorn forks, never shared across a fork.
+        import openai  # noqa: F401 - optional: only an operator who configured the judge needs it
 
     def _openai(self) -> Any:
         with self._lock:
             if self._client is None:
-                import openai  # optional: only an operator who configured the judge needs it
+                import openai
 
                 self._client = openai.OpenAI(base_url=self.config.url, api_key=self.config.key or "not-needed",
                                              timeout=self.config.timeout, max_retries=0)
@@ -362,9 +365,10 @@ class OpenAICompatibleClient:
     def complete(self, messages: list[dict[str, str]]) -> str:
         import openai
 
+        client = self._openai()  # made on first use, not counted against the timeout
         started = self._monotonic()
         try:
-            response = self._openai().chat.completions.create(
+            response = client.chat.completions.create(
                 model=self.config.model, messages=messages, response_format={"type": "json_object"})
         except openai.APITimeoutError:
             raise JudgeFailure("timeout") from None
