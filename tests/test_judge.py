@@ -152,6 +152,8 @@ def test_unknown_and_repeated_criteria_are_dropped():
     '{"criteria": {"task": "met"}, "grade": 3, "fix": "x"}',
     '{"criteria": ["task"], "grade": 3, "fix": "x"}',
     '{"criteria": [{"id": "task", "verdict": "excellent", "quote": ""}], "grade": 3, "fix": "x"}',
+    '{"criteria": [{"id": "task", "verdict": ["met"], "quote": ""}], "grade": 3, "fix": "x"}',
+    '{"criteria": [{"id": "task", "verdict": {"met": 1}, "quote": ""}], "grade": 3, "fix": "x"}',
     '{"criteria": [], "grade": 3, "fix": "x"',
 ])
 def test_malformed_replies_are_refused_whole(content: str):
@@ -299,3 +301,22 @@ def test_nothing_listening_is_unreachable():
     with pytest.raises(JudgeFailure) as failure:
         judge(client, LEADERSHIP, STORY)
     assert failure.value.reason in ("unreachable", "timeout")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["criteria", "grade", "fix", "id", "verdict", "quote", "situation", "x"]), inner,
+        max_size=5),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=JSON)
+def test_any_json_at_all_is_a_review_or_one_judge_failure(data):
+    try:
+        review = check_reply(json.dumps(data), rubric(LEADERSHIP), STORY, model="m")
+    except JudgeFailure as failure:
+        assert failure.reason == "malformed"
+    else:
+        assert 1 <= review.grade <= 5 and len(review.criteria) == len(rubric(LEADERSHIP).criteria)

@@ -214,3 +214,16 @@ def test_reviews_expire_after_their_keeping_time(database: Database):
     assert judge.forget_old_reviews() == 1
     with database.session() as session:
         assert [r.user_id for r in session.scalars(select(JudgeReview))] == ["U2"]
+
+
+def test_answers_too_long_to_review_keep_their_rule_feedback(database: Database):
+    from coachbot.services.judge import MAX_JUDGED_CHARS
+
+    client = FakeClient(good_reply())
+    judge = make(database, client)
+    judge.switch("T1", ADMIN, True)
+    long_answer = ("I proposed a trial of pair reviews. " * 400)[: MAX_JUDGED_CHARS + 1]
+    assert judge.start("T1", "U1", QUESTION, long_answer).active is False
+    assert judge.review("T1", "U1", QUESTION, long_answer) is None
+    assert client.calls == []
+    assert judge.review("T1", "U1", QUESTION, long_answer[:MAX_JUDGED_CHARS]) is not None

@@ -294,7 +294,7 @@ def check_reply(content: str, rubric: Rubric, answer: str, *, model: str) -> Rev
         verdict = item.get("verdict")
         if criterion is None or criterion.id in given:
             continue  # not in the rubric, or a repeat: the model does not get to add criteria
-        if verdict not in VERDICTS:
+        if not isinstance(verdict, str) or verdict not in VERDICTS:
             raise JudgeFailure("malformed")
         raw_quote = item.get("quote")
         quote = verify_quote(raw_quote, normal_answer, directed)

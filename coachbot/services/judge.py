@@ -60,6 +60,9 @@ OFF = JudgeStart(False)
 # timeout, and the threads that run work after an ack also post everyone's replies: past this,
 # an answer keeps its rule feedback rather than queue behind the model.
 MAX_CALLS_IN_FLIGHT = 4
+# Longer answers keep their rule feedback only: a thread reply may be 40,000 characters, past
+# what a small local model's context holds and more than a review of a practice answer is worth.
+MAX_JUDGED_CHARS = 12_000
 # How long a review is kept for an identical answer. Its quotes are words from the answer, so it
 # is not kept for ever (nor past /prep forget-me, or the workspace switching the judge off).
 KEEP_REVIEWS = timedelta(days=30)
@@ -129,7 +132,7 @@ class JudgeService:
     def start(self, team_id: str, user_id: str, question: Question, text: str) -> JudgeStart:
         """Whether a review will follow this answer, and the cached one if it was judged before.
         One short read; never raises (the rule feedback must not wait on, or fail by, the judge)."""
-        if self.client is None:
+        if self.client is None or len(text) > MAX_JUDGED_CHARS:
             return OFF
         try:
             with self.db.session() as session:
@@ -146,7 +149,7 @@ class JudgeService:
         """A checked review of ``text``: from the cache, or from the model (then cached).
         None on a timeout, refusal, malformed reply, 429, 5xx or any other fault."""
         client = self.client
-        if client is None:
+        if client is None or len(text) > MAX_JUDGED_CHARS:
             return None
         key = answer_hash(text)
         try:
