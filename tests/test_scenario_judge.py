@@ -10,7 +10,7 @@ import time
 import pytest
 
 from coachbot import blocks
-from coachbot.bank import Question
+from coachbot.bank import Question, load_bank
 from coachbot.coaching.judge import OpenAICompatibleClient, rubric
 from coachbot.config import LlmConfig
 from coachbot.slackapi import SlackPromptPoster, prompt_client
@@ -303,3 +303,63 @@ def test_each_scheduler_tick_forgets_expired_reviews(judged: Bot, llm: StandInLL
     tick(judged.services, SlackPromptPoster(prompt_client(judged.web.bolt.client)), later)
     with judged.services.db.session() as session:
         assert session.query(JudgeReview).count() == 0
+
+
+def test_a_modal_closed_before_the_review_arrives_loses_nothing(judged: Bot, llm: StandInLLM, caplog):
+    """Slack refuses views.update on a view that is gone: no error reaches the person, and the
+    review is kept, so the same answer again shows it at once."""
+    caplog.set_level(logging.INFO)
+    switch(judged, ADMIN, "on")
+    llm.always(lambda request: reply(question_of(judged, request), GOOD, 4))
+    judged.slack.fail("views.update", error="not_found")
+    _, modal, instant = answer_in_modal(judged, "U1", STORY)
+    assert "could not show the AI review in the modal: not_found" in wait_log(caplog, "could not show the AI review")
+    assert [e for e in judged.slack.ephemerals("U1") if "went wrong" in text_of(e.blocks)] == []
+    assert judged.services.judge.start(judged.slack.team_id, "U1", question_of(judged, llm.requests[0]),
+                                       STORY).cached.grade == 4
+
+
+@pytest.mark.slow
+def test_coachbot_serve_reviews_answers_in_its_after_ack_process(slack, database_url: str, llm: StandInLLM,
+                                                                  tmp_path):
+    """The real server: gunicorn, a web worker and the after-ack process, each building its own
+    services (the judge too) from the environment; the review comes from whichever runs the work
+    after the ack (the after-ack process, or a web worker when it can't take it)."""
+    import subprocess
+    import sys
+
+    from coachbot.standin.driver import SlackDriver
+    from tests.scenario import SECRET
+    from tests.test_serve import free_port, serve_env, wait_healthy
+
+    slack.add_user(ADMIN, "ada", is_admin=True)
+    bank = load_bank()
+    llm.always(lambda request: reply(next(q for q in bank if q.text == json.loads(
+        request["messages"][1]["content"])["question"]), GOOD, 4))
+    port = free_port()
+    env = {**serve_env(slack, database_url), "COACHBOT_LLM_URL": llm.url, "COACHBOT_LLM_MODEL": "standin-judge",
+           "COACHBOT_LLM_TIMEOUT_SECONDS": "10"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coachbot", "serve", "--port", str(port), "--host", "127.0.0.1", "--workers", "1",
+         "--no-scheduler"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_healthy(port, process)
+        driver = SlackDriver(slack, f"http://127.0.0.1:{port}/slack/events", SECRET)
+        driver.slash(ADMIN, "coach llm on")
+        assert "*on*" in json.dumps(driver.wait_ephemeral(ADMIN).blocks)
+        driver.slash("U1", "leadership team-management")
+        card = driver.wait_ephemeral("U1")
+        driver.click("U1", card, blocks.ACTION_ANSWER)
+        modal = driver.wait_modal("U1")
+        response = driver.submit("U1", modal, {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: STORY}})
+        assert "STAR check: " in view_text(response.json()["view"])
+        updated = slack.wait_for(lambda: (lambda v: v if v.view.get("callback_id") == "answer_feedback" else None)(
+            next(v for v in slack.views("U1") if v.id == modal.id)), timeout=30)
+        assert "STAR story: grade 4 of 5" in view_text(updated.view)
+        assert len(llm.requests) == 1
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        finally:
+            process.stderr.close()
