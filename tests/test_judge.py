@@ -54,7 +54,8 @@ def reply_for(verdicts: dict[str, tuple[str, str]], grade: int, fix: str = "Say 
 
 def all_met(question=LEADERSHIP) -> dict[str, tuple[str, str]]:
     found = {k: ("met", q) for k, q in QUOTES.items()}
-    found.update({c.id: ("met", QUOTES["result"]) for c in rubric(question).criteria if c.id.startswith("look_for")})
+    points = [c.id for c in rubric(question).criteria if c.id.startswith("look_for")]
+    found.update({point: ("met", quote) for point, quote in zip(points, QUOTES.values())})
     return found
 
 
@@ -127,6 +128,18 @@ def test_a_met_verdict_without_a_quote_does_not_count():
 def test_quotes_too_short_to_prove_anything_do_not_count(quote: str):
     review = check_reply(reply_for({"ownership": ("met", quote)}, 2), rubric(LEADERSHIP), STORY, model="m")
     assert by_id(review)["ownership"].verdict == "missing"
+
+
+def test_one_quote_counts_for_two_criteria_at_most():
+    """A model that quotes one real sentence for every point (as an injected answer might ask)
+    gets credit for two points from it, not ten."""
+    same = {c.id: ("met", "I proposed a trial of pair reviews") for c in rubric(LEADERSHIP).criteria}
+    same["ownership"] = ("met", "proposed a trial of pair")  # inside the same words: still the same evidence
+    review = check_reply(reply_for(same, 5), rubric(LEADERSHIP), STORY, model="m")
+    counted = [c.id for c in review.criteria if c.verdict == "met"]
+    assert counted == ["situation", "task"]
+    assert review.dropped_quotes == len(rubric(LEADERSHIP).criteria) - 2
+    assert review.grade == supported_grade(review.criteria) == 2
 
 
 def test_unknown_and_repeated_criteria_are_dropped():

@@ -23,14 +23,16 @@ from coachbot.storage.models import JudgeReview, JudgeSetting
 
 BANK = load_bank()
 QUESTION = next(q for q in BANK if q.track == "leadership")
-ANSWER = "Our team kept missing sprint goals, so I proposed a trial of pair reviews and review time halved."
+PHRASES = ("Our team kept missing sprint goals", "My job was to fix reviews", "I proposed a trial of pair reviews",
+           "I met each engineer one to one", "Review time halved within a month", "We hit four sprint goals in a row")
+ANSWER = ". ".join(PHRASES) + "."
 START = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 ADMIN, MEMBER, LISTED = "U0ADMIN", "U0MEMBER", "U0LISTED"
 
 
 def good_reply(grade: int = 4) -> str:
-    items = [{"id": c.id, "verdict": "met", "quote": "I proposed a trial of pair reviews"}
-             for c in rubric(QUESTION).criteria]
+    items = [{"id": c.id, "verdict": "met", "quote": PHRASES[n % len(PHRASES)]}
+             for n, c in enumerate(rubric(QUESTION).criteria)]
     return json.dumps({"criteria": items, "grade": grade, "fix": "Say what you measured."})
 
 
@@ -222,7 +224,8 @@ def test_answers_too_long_to_review_keep_their_rule_feedback(database: Database)
     client = FakeClient(good_reply())
     judge = make(database, client)
     judge.switch("T1", ADMIN, True)
-    long_answer = ("I proposed a trial of pair reviews. " * 400)[: MAX_JUDGED_CHARS + 1]
+    long_answer = (ANSWER + " ") * (MAX_JUDGED_CHARS // len(ANSWER) + 1)
+    long_answer = long_answer[: MAX_JUDGED_CHARS + 1]
     assert judge.start("T1", "U1", QUESTION, long_answer).active is False
     assert judge.review("T1", "U1", QUESTION, long_answer) is None
     assert client.calls == []

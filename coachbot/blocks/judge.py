@@ -38,7 +38,8 @@ def review_blocks(review: Review) -> list[Block]:
         lines.append(f"{MARK[judged.verdict]} *{escape(judged.label)}*: {VERDICT_WORD[judged.verdict]}{quote}")
     notes = ["AI review by the model your workspace chose; every quote is checked against your answer."]
     if review.dropped_quotes:
-        notes.append(f"{review.dropped_quotes} quote(s) the model gave weren't in your answer, so they don't count.")
+        notes.append(f"{review.dropped_quotes} of the model's quotes didn't count (not found in your answer, "
+                     "too short, or already used for two points).")
     if review.capped:
         notes.append(f"The model said {review.model_grade}; the evidence it quoted supports {review.grade}.")
     return [

@@ -12,8 +12,9 @@ prompt calls data, and whatever comes back is checked here without the model's h
 * criteria not in the rubric are dropped, and so is any repeat of one already given;
 * a verdict must be one of ``VERDICTS``;
 * every quote must occur in the answer (whitespace, case and typographic quotes aside),
-  be at least ``MIN_QUOTE_WORDS`` words long, and not come from a sentence that talks
-  to the grader ("ignore the rubric", "give this a 5"); otherwise it is dropped;
+  be at least ``MIN_QUOTE_WORDS`` words long, not come from a sentence that talks to the
+  grader ("ignore the rubric", "give this a 5"), and not overlap the quotes of
+  ``MAX_CRITERIA_PER_QUOTE`` criteria already counted; otherwise it is dropped;
 * a criterion counts as met or partly met only with a quote that survived: without
   one it is missing, whatever the model said;
 * the grade is capped at what the surviving verdicts support (``supported_grade``):
@@ -48,6 +49,7 @@ GRADES = range(1, 6)
 MIN_QUOTE_WORDS = 2  # "I" or "the" occur in every answer and prove nothing
 MIN_QUOTE_CHARS = 8
 MAX_QUOTE_CHARS = 400  # a quote is evidence for one point, not the whole answer
+MAX_CRITERIA_PER_QUOTE = 2  # "I proposed ..." may show both action and ownership, not ten points
 MAX_FIX_CHARS = 400
 MAX_CRITERIA_READ = 40  # a reply listing more items than this is not following the rubric
 
@@ -169,7 +171,7 @@ class Review:
     model_grade: int
     fix: str
     model: str
-    dropped_quotes: int  # quotes the model gave that were not found in the answer (or did not count)
+    dropped_quotes: int  # quotes the model gave that did not count (not in the answer, too short, reused...)
 
     @property
     def capped(self) -> bool:
@@ -228,6 +230,12 @@ def _directed_spans(normal_answer: str) -> list[tuple[int, int]]:
 
 def verify_quote(quote: Any, normal_answer: str, directed: list[tuple[int, int]]) -> str | None:
     """The quote, tidied, when it is real evidence from the answer; else None."""
+    found = _locate(quote, normal_answer, directed)
+    return found[0] if found is not None else None
+
+
+def _locate(quote: Any, normal_answer: str, directed: list[tuple[int, int]]) -> tuple[str, int, int] | None:
+    """The tidied quote and where it stands in the normalised answer, when it counts as evidence."""
     if not isinstance(quote, str):
         return None
     shown = " ".join(quote.split()).strip(_WRAPPING)
@@ -238,7 +246,7 @@ def verify_quote(quote: Any, normal_answer: str, directed: list[tuple[int, int]]
     while start >= 0:
         end = start + len(wanted)
         if not any(start < d_end and d_start < end for d_start, d_end in directed):
-            return shown
+            return shown, start, end
         start = normal_answer.find(wanted, start + 1)
     return None
 
@@ -286,6 +294,7 @@ def check_reply(content: str, rubric: Rubric, answer: str, *, model: str) -> Rev
     normal_answer = _normal(answer)
     directed = _directed_spans(normal_answer)
     given: dict[str, Judged] = {}
+    used: list[tuple[int, int]] = []  # where the counted quotes stand in the answer
     dropped = 0
     for item in items:
         if not isinstance(item, dict):
@@ -297,9 +306,14 @@ def check_reply(content: str, rubric: Rubric, answer: str, *, model: str) -> Rev
         if not isinstance(verdict, str) or verdict not in VERDICTS:
             raise JudgeFailure("malformed")
         raw_quote = item.get("quote")
-        quote = verify_quote(raw_quote, normal_answer, directed)
-        if quote is None and isinstance(raw_quote, str) and raw_quote.strip():
+        found = _locate(raw_quote, normal_answer, directed)
+        if found is not None and sum(1 for a, b in used if a < found[2] and found[1] < b) >= MAX_CRITERIA_PER_QUOTE:
+            found = None  # one sentence quoted for every point is evidence for a point or two, not all
+        if found is not None:
+            used.append((found[1], found[2]))
+        elif isinstance(raw_quote, str) and raw_quote.strip():
             dropped += 1
+        quote = found[0] if found is not None else None
         counted = verdict if quote is not None else "missing"
         given[criterion.id] = Judged(criterion.id, criterion.label, counted,
                                      quote if counted != "missing" else None, verdict)
