@@ -1,7 +1,10 @@
 """The LLM judge's review after the ack: it takes the place of the rule feedback when it arrives.
 
-In the answer modal it replaces the feedback view with views.update (the view keeps the id it
-had at submission: "response_action": "update" updates the view in place). In a prompt's thread
+In the answer modal it replaces the feedback view with views.update, by the view_id of the
+submission's payload (docs.slack.dev/reference/methods/views.update: "Update a view by passing a
+new view definition object along with the view_id returned in views.open"; the ack's
+"response_action": "update" changes that view's content, not its id, which is what we rely on
+here). In a prompt's thread
 the rule feedback went out with chat.postEphemeral, which Slack can't update ("Ephemeral
 messages created by chat.postEphemeral or otherwise cannot be updated with this method",
 docs.slack.dev/reference/methods/chat.update) and which has no response_url, so the review
