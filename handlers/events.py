@@ -96,7 +96,7 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
     elif stored is not None:
         # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it.
         background.submit(tell_thread_feedback, client, services, team, channel, user, thread_ts, stored.question,
-                          (text or "").strip(), blocks.thread_feedback_message(stored.question, stored.feedback))
+                          stored.text, blocks.thread_feedback_message(stored.question, stored.feedback))
 
 
 def _text(value: Any) -> str:

@@ -160,6 +160,13 @@ def test_a_thread_reply_gets_the_rule_feedback_then_the_review(judged: Bot, llm:
     review = text_of(second.blocks)
     assert "AI review of your answer" in review and "takes the place of the quick check above" in review
     assert "grade 3 of 5" in review and "“we hit the next four sprint goals”" in review
+    from sqlalchemy import select
+
+    from coachbot.storage.models import Answer
+
+    with judged.services.db.session() as session:
+        stored = session.scalars(select(Answer.text)).one()
+    assert json.loads(llm.requests[0]["messages"][1]["content"])["answer"] == stored  # the answer as stored
 
 
 FAILURES = {
