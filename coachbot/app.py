@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from coachbot.afterack import Address, Handoff
 from coachbot.bank import QuestionBank, load_bank
 from coachbot.clock import Clock, SystemClock
+from coachbot.coaching.judge import JudgeClient, OpenAICompatibleClient
 from coachbot.config import Config
 from coachbot.handlers import register_events, register_interactive
 from coachbot.handlers.errors import on_error
@@ -24,6 +25,7 @@ from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
 from coachbot.services.digest import DigestService
 from coachbot.services.housekeeping import HousekeepingService
+from coachbot.services.judge import JudgeService
 from coachbot.services.practice import PracticeService
 from coachbot.services.progress import LinkResolver, Memberships, ProgressService
 from coachbot.services.prompts import DEFAULT_GRACE, ChannelAccess, PromptService
@@ -54,6 +56,7 @@ def build_services(
     links: LinkResolver | None = None,
     memberships: Memberships | None = None,
     channels: ChannelAccess | None = None,
+    judge: JudgeClient | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     bank = bank or load_bank()
@@ -73,15 +76,18 @@ def build_services(
         reactions=ReactionService(db, clock),
         digests=DigestService(db, progress, clock, grace=grace),
         housekeeping=HousekeepingService(db, clock),
+        judge=JudgeService(db, clock, people, judge, admins=admins),
     )
 
 
 def slack_services(config: Config, db: Database, client: WebClient, *, clock: Clock | None = None,
                    rng: random.Random | None = None) -> Services:
-    """Services wired to Slack's Web API for people, permalinks and channel memberships."""
+    """Services wired to Slack's Web API for people, permalinks and channel memberships, and to the
+    LLM judge's endpoint when the operator configured one."""
+    judge = OpenAICompatibleClient(config.llm) if config.llm is not None else None
     return build_services(db, slack_directory(client), clock=clock, rng=rng, grace=config.grace, admins=config.admins,
                           links=slack_links(client), memberships=slack_memberships(client),
-                          channels=SlackChannelAccess(client))
+                          channels=SlackChannelAccess(client), judge=judge)
 
 
 INTERACTIVE, EVENTS, ALL = "interactive", "events", "all"

@@ -69,12 +69,20 @@ class Daily:
 
 
 @dataclass(frozen=True)
+class CoachLlm:
+    """The workspace's switch for the LLM judge: ``/prep coach llm on|off``; None shows it."""
+
+    on: bool | None = None
+
+
+@dataclass(frozen=True)
 class Unknown:
     text: str  # what the person typed, made safe to echo
     suggestion: str | None  # a full valid command, e.g. "/prep leadership"
 
 
-Command = Union[Help, Ask, ListCategories, Compare, Stats, History, Leaderboard, Digest, ForgetMe, Daily, Unknown]
+Command = Union[Help, Ask, ListCategories, Compare, Stats, History, Leaderboard, Digest, ForgetMe, Daily, CoachLlm,
+                Unknown]
 
 _SPACE = re.compile(r"[\s_]+")
 # Slack markup (<@U1>, <#C1|x>, <!here>, <http://...|x>) is never a command word.
@@ -162,6 +170,7 @@ VERBS: dict[str, Callable[[str], Command]] = {
     "digest": lambda rest: Digest(rest),
     "forget me": _no_args(ForgetMe(), "forget-me"),
     "daily": lambda rest: Daily(rest),
+    "coach": lambda rest: _coach(rest),
 }
 PERIODS = {"week": "week", "month": "month", "all": "all", "all time": "all", "ever": "all"}
 
@@ -173,6 +182,20 @@ def _leaderboard(rest: str) -> Command:
     if len(set(found)) == 1:
         return Leaderboard(found[0])
     return Unknown(safe_echo(f"leaderboard {rest}"), "/prep leaderboard week")
+_SWITCH = {"on": True, "enable": True, "off": False, "disable": False}
+
+
+def _coach(rest: str) -> Command:
+    words = rest.split()
+    if words[:1] in ([], ["llm"], ["ai"]) and len(words) <= 2:
+        setting = words[1] if len(words) == 2 else None
+        if setting is None:
+            return CoachLlm(None)
+        if setting in _SWITCH:
+            return CoachLlm(_SWITCH[setting])
+    return Unknown(safe_echo(f"coach {rest}"), "/prep coach llm on")
+
+
 _VERB_PHRASES: dict[str, set[str]] = {verb: {verb} for verb in VERBS}
 for _slug, _names in _TRACK_PHRASES.items():
     _VERB_PHRASES[_slug] |= _names

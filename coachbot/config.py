@@ -6,6 +6,7 @@ variable and where to find its value; the CLI prints it and exits non-zero.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from datetime import timedelta
 from dataclasses import dataclass, field
@@ -23,6 +24,13 @@ _WHERE = {
     "SLACK_SIGNING_SECRET": "Slack app settings > Basic Information > App Credentials > Signing Secret",
     "SLACK_APP_TOKEN": "Slack app settings > Basic Information > App-Level Tokens, with the connections:write scope (starts with xapp-)",
 }
+
+# The optional LLM judge (docs/coaching.md, "The LLM judge"). The URL and the model name go together; a key
+# is optional (local servers such as Ollama need none) and so is the timeout.
+LLM_TIMEOUT_DEFAULT = 20.0
+LLM_TIMEOUT_MAX = 120.0
+_LLM_PAIR = ("COACHBOT_LLM_URL", "COACHBOT_LLM_MODEL")
+_LLM_EXTRAS = ("COACHBOT_LLM_KEY", "COACHBOT_LLM_TIMEOUT_SECONDS")
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -61,6 +69,16 @@ def merged_environ(environ: Mapping[str, str], dotenv: Path | None) -> dict[str,
 
 
 @dataclass(frozen=True)
+class LlmConfig:
+    """An OpenAI-compatible chat completions endpoint the operator chose for the judge."""
+
+    url: str  # the API's base URL, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1
+    model: str
+    key: str | None = field(default=None, repr=False)  # never printed with the config
+    timeout: float = LLM_TIMEOUT_DEFAULT  # seconds the judge may take before the rule feedback stands
+
+
+@dataclass(frozen=True)
 class Config:
     bot_token: str
     signing_secret: str
@@ -72,6 +90,7 @@ class Config:
     admins: frozenset[str] = field(default_factory=frozenset)
     grace: timedelta = timedelta(hours=2)
     posts_per_minute: int = 300  # the pace of scheduled posts to Slack (per workspace)
+    llm: LlmConfig | None = None  # None: no LLM judge anywhere (the default)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, need_app_token: bool = False) -> "Config":
@@ -95,6 +114,7 @@ class Config:
             admins=frozenset(a for a in environ.get("COACHBOT_ADMINS", "").replace(",", " ").split() if a),
             grace=parse_grace(environ.get("COACHBOT_GRACE_MINUTES", "").strip() or "120"),
             posts_per_minute=parse_rate(environ.get("COACHBOT_POSTS_PER_MINUTE", "").strip() or "300"),
+            llm=parse_llm(environ),
         )
 
 
@@ -141,3 +161,36 @@ def parse_rate(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"COACHBOT_POSTS_PER_MINUTE is malformed: {value!r} is not a whole number of posts (1 or more).")
     return int(value)
+
+
+def parse_llm(environ: Mapping[str, str]) -> LlmConfig | None:
+    """The judge's endpoint, or None when none of its settings is set.
+
+    Some set but not all that are needed is a mistake worth stopping for: an operator who set
+    a key expects the judge to run."""
+    values = {name: environ.get(name, "").strip() for name in (*_LLM_PAIR, *_LLM_EXTRAS)}
+    if not any(values.values()):
+        return None
+    for name in _LLM_PAIR:
+        if not values[name]:
+            given = ", ".join(n for n, v in values.items() if v)
+            raise ConfigError(f"{name} is not set: the LLM judge needs COACHBOT_LLM_URL and COACHBOT_LLM_MODEL "
+                              f"together (set: {given}).")
+    url = values["COACHBOT_LLM_URL"]
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("COACHBOT_LLM_URL is malformed: it is the base URL of an OpenAI-compatible API, "
+                          "e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1.")
+    if importlib.util.find_spec("openai") is None:
+        raise ConfigError("COACHBOT_LLM_URL is set but the openai package is not installed: install coachbot with "
+                          "its llm extra, pip install 'coachbot[llm]'.")
+    timeout_text = values["COACHBOT_LLM_TIMEOUT_SECONDS"] or str(LLM_TIMEOUT_DEFAULT)
+    try:
+        timeout = float(timeout_text)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= LLM_TIMEOUT_MAX:
+        raise ConfigError(f"COACHBOT_LLM_TIMEOUT_SECONDS is malformed: {timeout_text!r} is not a number of seconds "
+                          f"above 0 and at most {LLM_TIMEOUT_MAX:g}.")
+    return LlmConfig(url=url.rstrip("/"), model=values["COACHBOT_LLM_MODEL"],
+                     key=values["COACHBOT_LLM_KEY"] or None, timeout=timeout)

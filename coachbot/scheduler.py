@@ -42,6 +42,13 @@ def tick(services: Services, poster: Poster, now: datetime | None = None) -> Sen
         forgotten = 0  # the posting above has said so already; the next tick tries again
     if forgotten:
         log.info("forgot %d event ids past Slack's retry window", forgotten)
+    try:
+        # Also when no judge is configured any more: what was stored still expires.
+        expired = services.judge.forget_old_reviews()
+    except StorageUnavailableError:
+        expired = 0
+    if expired:
+        log.info("forgot %d AI reviews past their keeping time", expired)
     if report.posted or report.recovered or report.retry_later or report.stopped:
         log.info("prompts: %d posted, %d recovered, %d to retry, %d stopped, %d missed",
                  len(report.posted), len(report.recovered), len(report.retry_later), len(report.stopped),

@@ -50,6 +50,7 @@ def _open_answer(body: dict[str, Any], client: WebClient, services: Services) ->
         private_metadata=context.dump(),
         can_share=context.channel_id is not None and not context.always_share,
         max_chars=MODAL_MAX_CHARS,
+        ai_review=services.judge.announced(team),
     )
     client.views_open(trigger_id=payloads.trigger_id(body), view=view)
 

@@ -10,9 +10,11 @@ from slack_bolt import Ack, App, Respond
 
 from coachbot import blocks
 from coachbot.blocks import digest as digest_blocks
+from coachbot.blocks import judge as judge_blocks
 from coachbot.blocks import progress as progress_blocks
 from coachbot.commands import (
     Ask,
+    CoachLlm,
     Command,
     Compare,
     Daily,
@@ -132,6 +134,14 @@ def _leaderboard(parsed: Command, command: dict[str, Any], services: Services) -
     return progress_blocks.leaderboard_message(board)
 
 
+def _coach_llm(parsed: Command, command: dict[str, Any], services: Services) -> blocks.Message:
+    assert isinstance(parsed, CoachLlm)
+    team, user = command["team_id"], command["user_id"]
+    status = services.judge.status(team) if parsed.on is None else services.judge.switch(team, user, parsed.on)
+    return judge_blocks.switch_message(configured=status.configured, enabled=status.enabled, model=status.model,
+                                       changed_by=user if status.changed else None)
+
+
 INSTANT: dict[type, Callable[[Command, Services], blocks.Message]] = {
     Help: _help,
     Unknown: _unknown,
@@ -144,6 +154,7 @@ DEFERRED: dict[type, Callable[[Command, dict[str, Any], Services], blocks.Messag
     Stats: _stats,
     History: _history,
     Leaderboard: _leaderboard,
+    CoachLlm: _coach_llm,
 }
 # Commands that may announce a change to the whole channel.
 ANNOUNCED: dict[type, Callable[[Command, dict[str, Any], Respond, Services], None]] = {

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
+from coachbot.handlers.judge import tell_thread_feedback
 from coachbot.handlers.payloads import plain_text
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
@@ -115,8 +116,8 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
         background.submit(_tell, client, channel, user, thread_ts, blocks.error_message(stored.reason))
     elif stored is not None:
         # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it.
-        background.submit(_tell, client, channel, user, thread_ts,
-                          blocks.thread_feedback_message(stored.question, stored.feedback))
+        background.submit(tell_thread_feedback, client, services, team, channel, user, thread_ts, stored.question,
+                          stored.text, blocks.thread_feedback_message(stored.question, stored.feedback))
 
 
 def _text(value: Any) -> str:

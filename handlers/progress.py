@@ -86,7 +86,8 @@ def _practise_from_home(body: dict[str, Any], client: WebClient, services: Servi
     context = payloads.AnswerContext(team_id=team, question_id=question.id, channel_id=None, thread_ts=None,
                                      from_home=True)
     client.views_open(trigger_id=payloads.trigger_id(body), view=blocks.answer_modal(
-        question, private_metadata=context.dump(), can_share=False, max_chars=MODAL_MAX_CHARS))
+        question, private_metadata=context.dump(), can_share=False, max_chars=MODAL_MAX_CHARS,
+        ai_review=services.judge.announced(team)))
 
 
 def publish_home(client: WebClient, services: Services, team_id: str, user_id: str) -> None:

@@ -12,8 +12,10 @@ from slack_sdk import WebClient
 from coachbot import blocks
 from coachbot.bank import Question
 from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
+from coachbot.blocks import judge as judge_blocks
 from coachbot.handlers import payloads
 from coachbot.handlers.errors import later
+from coachbot.handlers.judge import review_modal_answer
 from coachbot.handlers.posting import post_or_explain
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
@@ -68,7 +70,14 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
         ack(response_action="errors", errors={blocks.BLOCK_ANSWER: SAVE_FAILED})
         return
     question = services.practice.question(stored.question_id)
-    ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
+    judged = services.judge.start(team, user, question, stored.text)
+    if judged.cached is not None:  # judged before: its review at once, and no second call
+        ack(response_action="update", view=judge_blocks.review_view(question, judged.cached, shared_to=share_to))
+    else:
+        ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
+    if judged.active and judged.cached is None:
+        later(background, body, None, review_modal_answer, client, services, str(view.get("id") or ""), team, user,
+              question, stored.text, share_to)
     later(background, body, None, _after_answer, client, services, team, user, origin, share_to, question,
           stored)
 

@@ -69,3 +69,48 @@ def test_serve_without_settings_prints_one_line_and_fails(monkeypatch: pytest.Mo
         "Bot User OAuth Token (starts with xoxb-)."
     ]
     assert "Traceback" not in result.output
+
+
+def test_the_llm_judge_is_off_unless_configured():
+    assert Config.from_env(BASE).llm is None
+
+
+def test_the_llm_judge_settings():
+    config = Config.from_env({**BASE, "COACHBOT_LLM_URL": "http://127.0.0.1:11434/v1/", "COACHBOT_LLM_MODEL": "llama3"})
+    assert config.llm is not None
+    assert (config.llm.url, config.llm.model, config.llm.key, config.llm.timeout) == \
+        ("http://127.0.0.1:11434/v1", "llama3", None, 20.0)
+    keyed = Config.from_env({**BASE, "COACHBOT_LLM_URL": "https://api.openai.com/v1", "COACHBOT_LLM_MODEL": "gpt-4o",
+                             "COACHBOT_LLM_KEY": "sk-secret", "COACHBOT_LLM_TIMEOUT_SECONDS": "7.5"})
+    assert (keyed.llm.key, keyed.llm.timeout) == ("sk-secret", 7.5)
+    assert "sk-secret" not in repr(keyed)
+
+
+@pytest.mark.parametrize(
+    "env, names",
+    [
+        ({"COACHBOT_LLM_URL": "http://127.0.0.1:11434/v1"}, "^COACHBOT_LLM_MODEL is not set"),
+        ({"COACHBOT_LLM_MODEL": "llama3"}, "^COACHBOT_LLM_URL is not set"),
+        ({"COACHBOT_LLM_KEY": "sk-1"}, "^COACHBOT_LLM_URL is not set"),
+        ({"COACHBOT_LLM_URL": "localhost:11434", "COACHBOT_LLM_MODEL": "m"}, "^COACHBOT_LLM_URL is malformed"),
+        ({"COACHBOT_LLM_URL": "http://h/v1", "COACHBOT_LLM_MODEL": "m", "COACHBOT_LLM_TIMEOUT_SECONDS": "soon"},
+         "^COACHBOT_LLM_TIMEOUT_SECONDS is malformed"),
+        ({"COACHBOT_LLM_URL": "http://h/v1", "COACHBOT_LLM_MODEL": "m", "COACHBOT_LLM_TIMEOUT_SECONDS": "0"},
+         "^COACHBOT_LLM_TIMEOUT_SECONDS is malformed"),
+        ({"COACHBOT_LLM_URL": "http://h/v1", "COACHBOT_LLM_MODEL": "m", "COACHBOT_LLM_TIMEOUT_SECONDS": "nan"},
+         "^COACHBOT_LLM_TIMEOUT_SECONDS is malformed"),
+    ],
+)
+def test_partial_llm_settings_name_the_missing_one(env: dict[str, str], names: str):
+    with pytest.raises(ConfigError, match=names) as error:
+        Config.from_env({**BASE, **env})
+    assert "\n" not in str(error.value)
+
+
+def test_the_llm_judge_needs_its_extra_installed(monkeypatch: pytest.MonkeyPatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openai" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"coachbot\[llm\]"):
+        Config.from_env({**BASE, "COACHBOT_LLM_URL": "http://h/v1", "COACHBOT_LLM_MODEL": "m"})

@@ -174,6 +174,7 @@ USAGE_LINES = (
     ("/prep daily", "daily practice prompts in this channel (`/prep daily leadership 09:30`)"),
     ("/prep digest", "the channel's weekly digest (`/prep digest fri 16:00`, `/prep digest off`)"),
     ("/prep forget-me", "delete your coachbot data in this workspace"),
+    ("/prep coach llm [on|off]", "admins: the AI review of answers, when the operator configured a model"),
 )
 
 
@@ -303,7 +304,12 @@ def shared_question(question: Question, user_id: str) -> Message:
 
 # --- the answer modal -----------------------------------------------------
 
-def answer_modal(question: Question, *, private_metadata: str, can_share: bool, max_chars: int) -> dict[str, Any]:
+AI_REVIEW_NOTE = ("This workspace has the AI review on: after the instant feedback, your answer is also sent to "
+                  "the AI model the operator configured, for a second opinion.")
+
+
+def answer_modal(question: Question, *, private_metadata: str, can_share: bool, max_chars: int,
+                 ai_review: bool = False) -> dict[str, Any]:
     blocks: list[Block] = [
         context(_label(question)),
         section(_question_text(question)),
@@ -343,6 +349,8 @@ def answer_modal(question: Question, *, private_metadata: str, can_share: bool, 
                 },
             }
         )
+    if ai_review:  # before anything is typed: the person knows where the answer goes
+        blocks.append(context(AI_REVIEW_NOTE))
     return {
         "type": "modal",
         "callback_id": VIEW_ANSWER,

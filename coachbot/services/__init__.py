@@ -8,6 +8,7 @@ from coachbot.bank import QuestionBank
 from coachbot.clock import Clock
 from coachbot.services.digest import DigestService
 from coachbot.services.housekeeping import HousekeepingService
+from coachbot.services.judge import JudgeService
 from coachbot.services.people import PeopleService
 from coachbot.services.practice import PracticeService
 from coachbot.services.progress import ProgressService
@@ -30,3 +31,4 @@ class Services:
     reactions: ReactionService
     digests: DigestService
     housekeeping: HousekeepingService
+    judge: JudgeService  # the optional LLM judge; off unless configured and switched on

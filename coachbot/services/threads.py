@@ -17,6 +17,7 @@ from coachbot.services.prompts import PromptService
 class ThreadAnswer:
     question: Question
     feedback: Feedback
+    text: str = ""  # the answer as stored (what a review of it must quote from)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class ThreadService:
         if prompt is None:
             return None
         try:
-            _, feedback = self.practice.record_answer(
+            stored, feedback = self.practice.record_answer(
                 team_id=team_id, user_id=user_id, question_id=prompt.question_id, text=text, source="thread",
                 visibility="channel", channel_id=channel_id, message_ts=ts, thread_ts=thread_ts,
                 question_text=prompt.question_text, event_id=event_id,
@@ -49,7 +50,7 @@ class ThreadService:
             return ThreadRefused(f"{exc} Your reply stays in the thread, but it isn't saved as a practice answer.")
         except InvalidInputError:
             return None  # an empty reply (an image, say) is not an answer
-        return ThreadAnswer(self.practice.question(prompt.question_id), feedback)
+        return ThreadAnswer(self.practice.question(prompt.question_id), feedback, stored.text)
 
     def edited(self, *, team_id: str, channel_id: str, ts: str, text: str) -> bool | ThreadRefused:
         """Apply an edit to a stored answer. Emptied: the answer goes. Too long: the stored

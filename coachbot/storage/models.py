@@ -215,3 +215,38 @@ class Digest(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "slot_key", name="uq_digests_slot"),)
+
+
+class JudgeSetting(Base):
+    """A workspace's choice about the LLM judge: off unless an admin turned it on."""
+
+    __tablename__ = "judge_settings"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JudgeReview(Base):
+    """A checked review from the LLM judge, so the same answer is never sent twice.
+
+    Keyed by a hash of the answer text (with the prompt's version), not the text: the answer
+    itself stays in ``answers``. ``review`` is the validated review as JSON; its quotes are
+    words from the answer, so a person's rows go with ``/prep forget-me``."""
+
+    __tablename__ = "judge_reviews"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[str] = mapped_column(String(64))
+    answer_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex
+    model: Mapped[str] = mapped_column(String(200))
+    review: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "question_id", "answer_hash", "model", name="uq_judge_reviews_key"),
+        Index("ix_judge_reviews_created", "created_at"),  # reviews expire (JudgeService.forget_old_reviews)
+    )

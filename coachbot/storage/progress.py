@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from coachbot.storage import judge as judge_store
 from coachbot.storage.models import Answer, Member, Reaction, Schedule, SeenQuestion
 
 PUBLIC = "channel"
@@ -215,4 +216,5 @@ def erase_person(session: Session, team_id: str, user_id: str) -> Erased:
     session.execute(delete(SeenQuestion).where(SeenQuestion.team_id == team_id,
                                                SeenQuestion.scope == f"user:{user_id}"))
     session.execute(delete(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+    judge_store.forget_reviews(session, team_id, user_id)  # the AI reviews quote the answers
     return Erased(answers=answers, reactions=reactions, bot_posts=bot_posts)
