@@ -87,3 +87,18 @@ def _interaction_problem(data: Any) -> str | None:
     if "private_metadata" in view and not isinstance(view["private_metadata"], str):
         return "view.private_metadata is not text"
     return None
+
+
+def envelope_problem(kind: Any, payload: Any) -> str | None:
+    """The same check for a Socket Mode envelope's payload (parsed JSON): None if it has the
+    shape Slack sends for that envelope type, else a short reason."""
+    if kind == "events_api":
+        return _event_problem(payload)
+    if kind == "interactive":
+        return _interaction_problem(payload)
+    if kind == "slash_commands":
+        # A slash command's fields, as an object of text (https://api.slack.com/interactivity/slash-commands).
+        if not isinstance(payload, dict) or not all(isinstance(value, str) for value in payload.values()):
+            return "payload is not an object of text fields"
+        return None
+    return "unknown envelope type"

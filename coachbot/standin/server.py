@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from coachbot.standin.errors import ApiError
@@ -39,7 +39,18 @@ from coachbot.standin.workspace import Workspace
 
 T = TypeVar("T")
 
+
+class SocketModeUrls(Protocol):
+    """What apps.connections.open needs of the Socket Mode stand-in."""
+
+    app_token: str
+
+    def new_url(self) -> str: ...
+
 _RATE_LIMITED_METHODS = frozenset({"chat.postMessage"})
+
+#: Called with the app-level token, not the bot token (https://api.slack.com/methods/apps.connections.open).
+APPS_CONNECTIONS_OPEN = "apps.connections.open"
 
 
 class StandInSlack:
@@ -90,6 +101,7 @@ class StandInSlack:
         self._calls: list[Call] = []
         self._response_posts: list[ResponsePost] = []
         self._listener = LoopbackListener(self)
+        self._socket_mode: SocketModeUrls | None = None
 
     # Lifecycle
 
@@ -128,6 +140,12 @@ class StandInSlack:
     def api_url(self) -> str:
         """The Web API base for ``WebClient(base_url=...)``, with its trailing slash."""
         return f"{self.base_url}/api/"
+
+    def attach_socket_mode(self, socket_mode: SocketModeUrls | None) -> None:
+        """Answer apps.connections.open with URLs from ``socket_mode`` (``StandInSocketMode``
+        attaches itself when started); None detaches it."""
+        with self._lock:
+            self._socket_mode = socket_mode
 
     # Set-up
 
@@ -447,7 +465,8 @@ class StandInSlack:
         except ApiError as error:
             params, answer = {}, _error_body(error)
         if answer is None:
-            answer = self._check_auth(headers, params)
+            answer = self._check_app_auth(headers) if method == APPS_CONNECTIONS_OPEN else \
+                self._check_auth(headers, params)
         fault = None
         if answer is None:
             fault = self._faults.take(method, _channel_arg(params))
@@ -458,6 +477,8 @@ class StandInSlack:
                 status, answer = 429, {"ok": False, "error": "ratelimited"}
                 extra_headers = (("Retry-After", str(wait)),)
         with self._lock:
+            if answer is None and method == APPS_CONNECTIONS_OPEN:
+                answer = {"ok": True, "url": self._socket_mode.new_url()}  # type: ignore[union-attr]
             if answer is None:
                 try:
                     answer = self._api.call(method, params)
@@ -510,6 +531,21 @@ class StandInSlack:
         if not token:
             return {"ok": False, "error": "not_authed"}
         if token != self.bot_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return None
+
+    def _check_app_auth(self, headers: Mapping[str, str]) -> JsonDict | None:
+        """apps.connections.open takes only an app-level token: a bot or user token is
+        ``not_allowed_token_type``, an unknown app token ``invalid_auth`` (errors as in
+        slack-ruby/slack-api-ref methods/apps/apps.connections.open.json)."""
+        authorization = headers.get("authorization", "")
+        token = authorization[len("Bearer "):] if authorization.startswith("Bearer ") else ""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        socket_mode = self._socket_mode
+        if socket_mode is None or token != socket_mode.app_token:
             return {"ok": False, "error": "invalid_auth"}
         return None
 
