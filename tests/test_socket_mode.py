@@ -180,3 +180,168 @@ def test_coachbot_socket_runs_the_whole_product(slack: StandInSlack, socket_mode
         else:
             output = log.read_text()
     assert "Traceback" not in output and "SLACK_SIGNING_SECRET" not in output
+
+
+# --- in-process: the same runtime, with faults on the connection -------------------------------
+
+
+class InProcess:
+    """``coachbot socket``'s runtime in this process, on a thread, connected to the stand-in."""
+
+    def __init__(self, slack: StandInSlack, socket_mode: StandInSocketMode, url: str) -> None:
+        config = Config.from_env({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": socket_mode.app_token,
+                                  "SLACK_API_URL": slack.api_url, "DATABASE_URL": url}, mode=SOCKET)
+        self.runtime: SocketRuntime = build_runtime(config)
+        self.thread = threading.Thread(target=self.runtime.client.run, name="socket-mode-test", daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.runtime.client.request_stop()
+        self.thread.join(10)
+        self.runtime.close()
+
+
+@pytest.fixture
+def running(slack: StandInSlack, socket_mode: StandInSocketMode, database_url: str) -> Iterator[InProcess]:
+    app = InProcess(slack, socket_mode, database_url)
+    socket_mode.wait_connections(1)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def card_count(slack: StandInSlack, user: str) -> int:
+    return len(slack.ephemerals(user))
+
+
+def settled(seconds: float = 0.3) -> None:
+    time.sleep(seconds)  # room for a wrongly doubled delivery to land before counting
+
+
+FAULTS = {
+    # fault: (how to cause it, the longest the app may be deaf afterwards)
+    "close frame": (lambda sm: sm.close(), 1.0),
+    "refresh_requested": (lambda sm: sm.disconnect("refresh_requested"), 1.0),
+    "warning": (lambda sm: sm.disconnect("warning"), 1.0),
+    "TCP drop": (lambda sm: sm.drop(), 5.0),
+    "silent connection": (lambda sm: sm.silence(), 8.0),
+}
+
+
+@pytest.mark.parametrize("fault", [pytest.param(f, marks=pytest.mark.slow) if f == "silent connection" else f
+                                   for f in FAULTS])
+def test_after_each_kind_of_drop_the_next_command_is_answered_soon_and_once(
+        running: InProcess, slack: StandInSlack, socket_mode: StandInSocketMode, fault: str):
+    cause, deaf_at_most = FAULTS[fault]
+    driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+    started = time.monotonic()
+    cause(socket_mode)
+    response = driver.slash("U1", "leadership")
+    deaf = time.monotonic() - started
+    assert response.status == 200 and deaf < deaf_at_most, f"{fault}: answered after {deaf:.2f} s"
+    driver.wait_ephemeral("U1")
+    settled()
+    assert card_count(slack, "U1") == 1
+    assert len(socket_mode.connections("open")) == 1  # one live connection, the old one gone
+
+
+def test_an_envelope_lost_with_its_connection_is_delivered_again_and_handled_once(
+        running: InProcess, slack: StandInSlack, socket_mode: StandInSocketMode):
+    user = "U7"
+    url = slack.new_response_url(user_id=user, channel_id="C0GENERAL")
+    payload = {"command": "/prep", "text": "leadership", "user_id": user, "team_id": slack.team_id,
+               "channel_id": "C0GENERAL", "response_url": url, "trigger_id": slack.new_trigger_id(user)}
+    for _ in range(5):  # the drop races the envelope: before, during or after the app acknowledges it
+        delivery = socket_mode.send("slash_commands", payload)
+        socket_mode.drop()
+        assert delivery.wait(10) is not None
+    slack.wait_for(lambda: len(slack.ephemerals(user)) >= 5 or None)
+    settled(0.5)
+    assert len(slack.ephemerals(user)) == 5  # one card per envelope, whatever was redelivered
+
+
+def test_a_redelivered_envelope_is_acknowledged_but_not_handled_again(
+        running: InProcess, slack: StandInSlack, socket_mode: StandInSocketMode, database_url: str):
+    driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+    driver.slash("U1", "leadership")
+    card = driver.wait_ephemeral("U1")
+    driver.click("U1", card, blocks.ACTION_ANSWER)
+    modal = driver.wait_modal("U1")
+    submission = {"type": "view_submission", "team": {"id": slack.team_id}, "user": {"id": "U1"},
+                  "view": {**modal.view, "state": {"values": {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: {
+                      "type": "plain_text_input", "value": STORY}}}}}}
+    first = socket_mode.send("interactive", submission)
+    assert first.wait(5).payload["response_action"] == "update"
+    again = socket_mode.send_envelope(first.envelope)  # the same envelope_id, as Slack redelivers it
+    assert again.wait(5) is not None and again.ack.payload is None
+    assert count(database_url, Answer) == 1
+
+
+def test_malformed_envelopes_are_dropped_with_one_line_and_the_app_keeps_answering(
+        running: InProcess, slack: StandInSlack, socket_mode: StandInSocketMode, database_url: str,
+        caplog: pytest.LogCaptureFixture):
+    driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+    socket_mode.send_raw("not json at all")
+    socket_mode.send_raw('{"type": "slash_commands", "payload": {}}')  # no envelope_id
+    socket_mode.send_raw("[1, 2, 3]")
+    bad = [socket_mode.send("events_api", "not an object"),  # type: ignore[arg-type]
+           socket_mode.send("interactive", {"type": "block_actions", "actions": "click"}),
+           socket_mode.send("slash_commands", {"command": "/prep", "text": ["a", "list"]}),
+           socket_mode.send("events_api", {"type": "event_callback", "event": {"type": "message"}})]
+    for delivery in bad:
+        ack = delivery.wait(5)
+        assert ack is not None and ack.payload is None  # acknowledged, so Slack doesn't send it again
+    assert driver.slash("U1", "help").status == 200
+    assert count(database_url, Answer) == 0
+    warnings = [r for r in caplog.records if r.name == "coachbot.socketmode" and r.levelname == "WARNING"]
+    assert len(warnings) == 7 and all(r.exc_info is None for r in warnings)
+
+
+def test_a_slow_web_api_never_delays_an_ack(running: InProcess, slack: StandInSlack,
+                                            socket_mode: StandInSocketMode):
+    driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+    slack.fail("response_url", delay=2.0, times=2)  # the card is posted through the response_url after the ack
+    for user in ("U1", "U2"):
+        started = time.monotonic()
+        assert driver.slash(user, "leadership").status == 200
+        assert time.monotonic() - started < 1.0
+    for user in ("U1", "U2"):
+        driver.wait_ephemeral(user, timeout=10)
+    settled()
+    assert card_count(slack, "U1") == card_count(slack, "U2") == 1
+
+
+def test_too_many_websockets_backs_off_instead_of_hammering(slack: StandInSlack, database_url: str,
+                                                             caplog: pytest.LogCaptureFixture):
+    with StandInSocketMode(slack, max_connections=1) as socket_mode:
+        first = InProcess(slack, socket_mode, database_url)
+        socket_mode.wait_connections(1)
+        second = InProcess(slack, socket_mode, database_url)
+        try:
+            wait_until(lambda: socket_mode.refused, what="the second connection to be refused")
+            time.sleep(2.0)
+            assert socket_mode.refused == ["too_many_websockets"]  # it waits (8 s) before trying again
+            assert any("too many open" in r.getMessage() for r in caplog.records)
+            driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+            assert driver.slash("U1", "help").status == 200  # the first keeps serving
+        finally:
+            second.close()
+            first.close()
+
+
+@pytest.mark.slow
+def test_an_outage_of_apps_connections_open_is_retried_with_back_off(
+        slack: StandInSlack, socket_mode: StandInSocketMode, database_url: str, caplog: pytest.LogCaptureFixture):
+    slack.fail("apps.connections.open", status=503, times=3)
+    app = InProcess(slack, socket_mode, database_url)
+    try:
+        socket_mode.wait_connections(1, timeout=15)
+        attempts = slack.calls_to("apps.connections.open")
+        assert [c.status for c in attempts] == [503, 503, 503, 200]
+        gaps = [b.at - a.at for a, b in zip(attempts, attempts[1:])]
+        assert gaps[1] > 0.7 and gaps[2] > 1.5  # 0, then about 1 s, then about 2 s
+        lines = [r for r in caplog.records if "cannot connect to Slack" in r.getMessage()]
+        assert len(lines) == 3 and all(r.exc_info is None for r in lines)
+    finally:
+        app.close()

@@ -84,6 +84,7 @@ class Link:
         self.ws = ws
         self.hello = threading.Event()
         self.closed = threading.Event()
+        self.settled = threading.Event()  # hello arrived, or the connection closed first
         self.retiring = False
         self.in_flight = 0  # envelopes received here and not yet acknowledged
         self._lock = threading.Lock()
@@ -105,6 +106,7 @@ class Link:
             log.exception("the Socket Mode reader failed; replacing the connection")
         finally:
             self.closed.set()
+            self.settled.set()
             try:
                 self.ws.close()
             except Exception:
@@ -157,6 +159,7 @@ class SocketModeClient:
         self._links: set[Link] = set()
         self._lock = threading.Lock()
         self._fatal: SocketModeRefused | None = None
+        self._too_many = False  # Slack said too_many_websockets: wait longer before the next attempt
 
     # Running
 
@@ -164,7 +167,7 @@ class SocketModeClient:
             on_tick: Callable[[], None] = lambda: None) -> None:
         """Connect and stay connected until :meth:`request_stop` or :meth:`stop`, calling ``on_tick``
         at least twice a second; raises SocketModeRefused if Slack refuses."""
-        failures, too_many = 0, False
+        failures = 0
         while not self._stopping.is_set():
             on_tick()
             if self._fatal is not None:
@@ -173,7 +176,7 @@ class SocketModeClient:
                 try:
                     self._replace_active()
                 except _Unavailable as problem:
-                    step = max(failures, TOO_MANY_START) if too_many else failures
+                    step = max(failures, TOO_MANY_START) if self._too_many else failures
                     delay = problem.retry_after if problem.retry_after is not None else self._backoff(step)
                     failures += 1
                     log.warning("cannot connect to Slack over Socket Mode (%s); trying again in %.0f s",
@@ -182,7 +185,7 @@ class SocketModeClient:
                     continue
                 if failures:
                     log.info("connected to Slack again over Socket Mode")
-                failures, too_many = 0, False
+                failures, self._too_many = 0, False
                 if on_connected is not None:
                     on_connected()
                     on_connected = None
@@ -196,8 +199,6 @@ class SocketModeClient:
                     self._replace_active()
                 except _Unavailable as problem:
                     log.warning("cannot open a new Socket Mode connection yet (%s); keeping the old one", problem)
-            elif event == "too_many":
-                too_many = True
             elif event == "closed" and link is self.active:
                 log.info("the Socket Mode connection closed; reconnecting")
         if self._fatal is not None:
@@ -251,7 +252,8 @@ class SocketModeClient:
         with self._lock:
             self._links.add(link)
         link.start()
-        if not link.hello.wait(self.open_timeout) or link.closed.is_set():
+        link.settled.wait(self.open_timeout)
+        if not link.hello.is_set() or link.closed.is_set():
             link.close()
             raise _Unavailable("no hello from Slack")
         self.connections += 1
@@ -299,6 +301,7 @@ class SocketModeClient:
         kind = message.get("type")
         if kind == "hello":
             link.hello.set()
+            link.settled.set()
             return
         if kind == "disconnect":
             reason = str(message.get("reason", ""))
@@ -309,7 +312,7 @@ class SocketModeClient:
                 self._stopping.set()
             elif reason == "too_many_websockets":
                 log.warning("Slack refused another connection: the app has too many open (at most 10)")
-                self._events.put(("too_many", link, reason))
+                self._too_many = True
             else:
                 self._events.put(("move", link, reason or "no reason given"))
             return

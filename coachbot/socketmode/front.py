@@ -1,9 +1,8 @@
 """From a Socket Mode envelope to Bolt and back to its acknowledgement.
 
 The Socket Mode counterpart of ``coachbot.web``: the same shape check as HTTP (a payload
-Slack never sends is acknowledged and dropped, with one warning line), each slash command
-and interaction claimed once across every process (``DeliveryLedger``), then Bolt's
-dispatch. Bolt's answer becomes the acknowledgement as in Bolt's own Socket Mode adapter
+Slack never sends is acknowledged and dropped, with one warning line), each envelope
+claimed once across every process (``DeliveryLedger``), then Bolt's dispatch. Bolt's answer becomes the acknowledgement as in Bolt's own Socket Mode adapter
 (slackapi/bolt-python ``slack_bolt/adapter/socket_mode/internals.py``): a 200 is
 acknowledged with its body as the payload; anything else (an event that could not be
 stored) is not acknowledged, so Slack delivers it again, as a 503 does over HTTP.
@@ -19,16 +18,12 @@ from slack_bolt import App, BoltRequest
 
 from coachbot import inbound
 from coachbot.errors import StorageUnavailableError
-from coachbot.services.deliveries import DeliveryLedger
+from coachbot.services.deliveries import Claim, DeliveryLedger
 
 log = logging.getLogger("coachbot.socketmode")
 
-#: Envelope types whose handling is not idempotent by itself (events are: see handlers/events.py).
-CLAIMED = frozenset({"slash_commands", "interactive"})
-
-
 def team_of(payload: dict[str, Any]) -> str:
-    """The workspace: ``team_id`` in slash commands, ``team.id`` in interactions."""
+    """The workspace: ``team_id`` in slash commands and events, ``team.id`` in interactions."""
     team = payload.get("team_id")
     if not isinstance(team, str) and isinstance(payload.get("team"), dict):
         team = payload["team"].get("id")
@@ -48,15 +43,19 @@ class SocketModeFront:
             # Acknowledged, so Slack doesn't deliver it again: there is nothing to do with it.
             log.warning("dropped a Socket Mode envelope with a malformed payload: %s", problem)
             return {"envelope_id": envelope_id}
-        claimed = kind in CLAIMED
         team = team_of(payload)
-        if claimed:
-            try:
-                if not self.ledger.claim(team, envelope_id):
-                    log.info("envelope %s was delivered before; acknowledged, not handled again", envelope_id)
-                    return {"envelope_id": envelope_id}
-            except StorageUnavailableError:
-                claimed = False  # handled anyway: with the database down, the listeners say so and store nothing
+        claimed = True
+        try:
+            claim = self.ledger.claim(team, envelope_id)
+        except StorageUnavailableError:
+            # Handled anyway: with the database down the listeners say so and store nothing.
+            claim, claimed = Claim.HANDLE, False
+        if claim is Claim.DUPLICATE:
+            log.info("envelope %s was handled before; acknowledged, not handled again", envelope_id)
+            return {"envelope_id": envelope_id}
+        if claim is Claim.BUSY:
+            log.info("envelope %s is being handled by another connection; left to it", envelope_id)
+            return None
         headers: dict[str, str] = {}
         if envelope.get("retry_attempt"):
             headers = {"x-slack-retry-num": str(envelope["retry_attempt"]),
@@ -69,6 +68,11 @@ class SocketModeFront:
         if response.status != 200:
             self._release(claimed, team, envelope_id)
             return None
+        if claimed:
+            try:
+                self.ledger.handled(team, envelope_id)
+            except StorageUnavailableError:  # the claim stays; a redelivery after the lease is handled again
+                log.warning("could not record envelope %s as handled: the database is unavailable", envelope_id)
         return _ack(envelope_id, response.headers, response.body)
 
     def _release(self, claimed: bool, team: str, envelope_id: str) -> None:
