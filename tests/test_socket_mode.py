@@ -345,3 +345,168 @@ def test_an_outage_of_apps_connections_open_is_retried_with_back_off(
         assert len(lines) == 3 and all(r.exc_info is None for r in lines)
     finally:
         app.close()
+
+
+# --- two processes, one stand-in that delivers every envelope to both ---------------------------
+
+
+def slash_payload(slack: StandInSlack, user: str, text: str, channel: str = "C0GENERAL") -> dict:
+    return {"command": "/prep", "text": text, "user_id": user, "team_id": slack.team_id, "channel_id": channel,
+            "response_url": slack.new_response_url(user_id=user, channel_id=channel),
+            "trigger_id": slack.new_trigger_id(user)}
+
+
+def event_payload(slack: StandInSlack, event: dict, event_id: str) -> dict:
+    return {"type": "event_callback", "team_id": slack.team_id, "api_app_id": slack.app_id, "event": event,
+            "event_id": event_id, "event_time": int(time.time())}
+
+
+@pytest.mark.slow
+def test_two_processes_never_handle_one_envelope_or_one_event_twice(
+        slack: StandInSlack, socket_mode: StandInSocketMode, database_url: str, tmp_path: Path):
+    from coachbot.app import slack_services, web_client
+    from coachbot.config import CLOCK
+    from coachbot.scheduler import tick
+    from coachbot.slackapi import scheduled_poster
+    from coachbot.storage.db import Database
+
+    env = socket_env(slack, socket_mode, database_url)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    processes = [start_socket(env, tmp_path, log, "--no-scheduler") for log in logs]
+    try:
+        socket_mode.wait_connections(2, timeout=30)
+        driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+
+        # Slash commands, each delivered to both processes at once: one card, one answer in the ack.
+        card = socket_mode.send("slash_commands", slash_payload(slack, "U1", "leadership"), copies=2)
+        assert card.wait(5) is not None and len(card.sent_on) == 2
+        help_ = socket_mode.send("slash_commands", slash_payload(slack, "U5", "help"), copies=2)
+        assert help_.wait(5) is not None
+        slack.wait_for(lambda: slack.ephemerals("U1") or None)
+
+        # A modal submission delivered to both: one answer stored.
+        seen = driver.wait_ephemeral("U1")
+        driver.click("U1", seen, blocks.ACTION_ANSWER)
+        modal = driver.wait_modal("U1")
+        submission = {"type": "view_submission", "team": {"id": slack.team_id}, "user": {"id": "U1"},
+                      "view": {**modal.view, "state": {"values": {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: {
+                          "type": "plain_text_input", "value": STORY}}}}}}
+        assert socket_mode.send("interactive", submission, copies=2).wait(5) is not None
+
+        # A daily prompt (posted here by one tick), then a thread reply, a reaction and App Home,
+        # each delivered to both.
+        now = datetime.now(timezone.utc)
+        driver.slash("U1", f"daily technical {now:%H:%M} daily UTC", CHANNEL)
+        driver.wait_message(CHANNEL)  # the announcement: the schedule is stored
+        engine = create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(update(Schedule).values(checked_through=now - timedelta(hours=1)))
+        engine.dispose()
+        config = Config.from_env(env, mode=CLOCK)
+        services = slack_services(config, Database(database_url), web_client(config))
+        assert len(tick(services, scheduled_poster(web_client(config), 300)).posted) == 1
+        services.db.dispose()
+        prompt = [m for m in slack.messages(CHANNEL) if (m.metadata or {}).get("event_type") == "coachbot_prompt"][0]
+        reply = slack.post_as_user(CHANNEL, "U2", REPLY, thread_ts=prompt.ts)
+        message = {"type": "message", "channel": CHANNEL, "user": "U2", "text": REPLY, "ts": reply.ts,
+                   "thread_ts": prompt.ts, "channel_type": "channel"}
+        assert socket_mode.send("events_api", event_payload(slack, message, "EvTwo1"), copies=2).wait(5)
+        slack.add_reaction(CHANNEL, reply.ts, "U3", "tada")
+        reaction = {"type": "reaction_added", "user": "U3", "reaction": "tada", "item_user": "U2",
+                    "item": {"type": "message", "channel": CHANNEL, "ts": reply.ts}, "event_ts": reply.ts}
+        assert socket_mode.send("events_api", event_payload(slack, reaction, "EvTwo2"), copies=2).wait(5)
+        home = {"type": "app_home_opened", "user": "U2", "channel": slack.dm_channel("U2"), "tab": "home",
+                "event_ts": reply.ts}
+        assert socket_mode.send("events_api", event_payload(slack, home, "EvTwo3"), copies=2).wait(5)
+        # And the same events again later in new envelopes, as Slack's retries come.
+        for event, event_id in ((message, "EvTwo1"), (reaction, "EvTwo2")):
+            assert socket_mode.send("events_api", event_payload(slack, event, event_id), retry_attempt=1,
+                                    retry_reason="timeout", copies=2).wait(5)
+
+        driver.wait_home("U2")
+        wait_until(lambda: slack.ephemerals("U2"), what="the thread reply's feedback")
+        settled(1.0)
+        assert len(slack.ephemerals("U1")) == 1 and len(slack.ephemerals("U2")) == 1
+        shown = [a for a in socket_mode.acks_for(help_.envelope_id) if a.payload]
+        assert len(shown) == 1 and "/prep leadership" in text_of(shown[0].payload["blocks"])
+        assert count(database_url, Answer) == 2 and count(database_url, Reaction) == 1
+        assert slack.home_publishes("U2") == 1
+        assert not socket_mode.pending()
+    finally:
+        outputs = [stop(process, log) if process.poll() is None else log.read_text()
+                   for process, log in zip(processes, logs)]
+    assert all("Traceback" not in output for output in outputs)
+    assert sum(output.count("not handled again") + output.count("left to it") for output in outputs) >= 7
+
+
+# --- the command line: one line per failure, a graceful stop ------------------------------------
+
+
+def test_socket_help_says_it_runs_the_scheduler():
+    from click.testing import CliRunner
+
+    from coachbot.cli import main
+
+    shown = CliRunner().invoke(main, ["socket", "--help"]).output
+    assert "--no-scheduler" in shown and "scheduler beside it" in shown and "SLACK_APP_TOKEN" in shown
+
+
+@pytest.mark.parametrize("setting, value, line", [
+    ("SLACK_APP_TOKEN", "xapp-1-revoked", "Error: Slack refused SLACK_APP_TOKEN (invalid_auth): check it is the "
+                                          "app-level token"),
+    ("SLACK_BOT_TOKEN", "xoxb-revoked", "Error: Slack refused SLACK_BOT_TOKEN (invalid_auth): check it is the "
+                                        "Bot User OAuth Token"),
+])
+def test_a_refused_token_stops_with_one_line(slack: StandInSlack, socket_mode: StandInSocketMode, tmp_path: Path,
+                                             setting: str, value: str, line: str):
+    env = socket_env(slack, socket_mode, f"sqlite:///{tmp_path}/c.db", LOG_LEVEL="ERROR", **{setting: value})
+    log = tmp_path / "socket.log"
+    process = start_socket(env, tmp_path, log, "--no-scheduler")
+    assert process.wait(timeout=30) == 1
+    output = log.read_text()
+    assert output.strip().splitlines()[-1].startswith(line) and "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_unreachable_slack_is_retried_with_one_line_each_while_the_process_waits(tmp_path: Path):
+    import socket as sockets
+
+    with sockets.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env = {**keep, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "LOG_LEVEL": "WARNING",
+           "SLACK_API_URL": f"http://127.0.0.1:{port}/api/", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    log = tmp_path / "socket.log"
+    process = start_socket(env, tmp_path, log, "--no-scheduler")
+    try:
+        wait_until(lambda: log.read_text().count("cannot check SLACK_BOT_TOKEN") >= 2, timeout=20,
+                   what="two retries")
+        assert process.poll() is None  # still waiting for Slack
+    finally:
+        output = stop(process, log)
+    lines = [line for line in output.splitlines() if "cannot check SLACK_BOT_TOKEN" in line]
+    assert all("(Slack unreachable: URLError); trying again in" in line for line in lines)
+    # One line each, from coachbot: no traceback, no line of slack_sdk's own about each failed request.
+    assert "Traceback" not in output and "slack_sdk" not in output and "URLError" in lines[0]
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_what_was_taken_then_exits(slack: StandInSlack, socket_mode: StandInSocketMode,
+                                                    database_url: str, tmp_path: Path):
+    log = tmp_path / "socket.log"
+    process = start_socket(socket_env(slack, socket_mode, database_url), tmp_path, log, "--no-scheduler")
+    try:
+        socket_mode.wait_connections(1, timeout=30)
+        driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
+        slack.fail("response_url", delay=2.0)  # the card goes out after the ack, slowly
+        assert driver.slash("U1", "leadership").status == 200
+        assert slack.ephemerals("U1") == []
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert len(slack.ephemerals("U1")) == 1  # posted before the process left
+        assert socket_mode.connections("open") == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in log.read_text()

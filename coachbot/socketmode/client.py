@@ -41,9 +41,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 log = logging.getLogger("coachbot.socketmode")
-# websockets logs a lost connection as an ERROR with a traceback; this module says it in one line.
-_wire_log = logging.getLogger("coachbot.socketmode.wire")
-_wire_log.setLevel(logging.CRITICAL)
+# websockets logs a lost connection as an ERROR with a traceback, and slack_sdk each failed request as
+# an ERROR; this module says what happened in one line, so theirs go to a logger that keeps quiet.
+quiet_log = logging.getLogger("coachbot.socketmode.wire")
+quiet_log.setLevel(logging.CRITICAL)
 
 PING_INTERVAL_S = 2.0  # our pings: a connection that stops answering is found within 4 s
 PING_TIMEOUT_S = 2.0
@@ -142,7 +143,7 @@ class SocketModeClient:
                  ping_timeout: float = PING_TIMEOUT_S, open_timeout: float = OPEN_TIMEOUT_S,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.app_token = app_token
-        self.api = WebClient(base_url=api_url, timeout=open_timeout)
+        self.api = WebClient(base_url=api_url, timeout=open_timeout, logger=quiet_log)
         self.handle = handle
         self.workers = workers
         self.rng = rng or random.Random()
@@ -243,7 +244,7 @@ class SocketModeClient:
         try:
             ws = connect(url, legacy=True, open_timeout=self.open_timeout, ping_interval=self.ping_interval,
                          ping_timeout=self.ping_timeout, close_timeout=CLOSE_TIMEOUT_S, max_size=MAX_ENVELOPE,
-                         logger=_wire_log,
+                         logger=quiet_log,
                          proxy=None if _loopback(url) else True)
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise _Unavailable(f"WebSocket: {type(exc).__name__}") from None

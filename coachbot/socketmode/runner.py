@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from coachbot.app import ALL, build_bolt_app, slack_services, web_client
 from coachbot.config import Config
 from coachbot.services.deliveries import DeliveryLedger
-from coachbot.socketmode.client import BACKOFF, REFUSED, SocketModeClient, SocketModeRefused, wait_sliced
+from coachbot.socketmode.client import BACKOFF, REFUSED, SocketModeClient, SocketModeRefused, quiet_log, wait_sliced
 from coachbot.socketmode.front import SocketModeFront
 from coachbot.storage.db import Database
 
@@ -93,7 +93,8 @@ class SocketRuntime:
     config: Config
     db: Database
     client: SocketModeClient
-    bot_client: WebClient
+    bot_client: WebClient  # the app's own, for the listeners
+    check_client: WebClient  # the same token, for auth.test at start, logging only through us
     envelope_workers: ThreadPoolExecutor
     pools: tuple[ThreadPoolExecutor, ...]
     services: Any
@@ -121,7 +122,8 @@ def build_runtime(config: Config, *, services: Any = None, bot_client: WebClient
     workers = ThreadPoolExecutor(max_workers=ENVELOPE_WORKERS, thread_name_prefix="envelope")
     client = SocketModeClient(config.app_token, config.slack_api_url, front.handle, workers, rng=rng,
                               **client_options)
-    return SocketRuntime(config, db, client, bot_client, workers, (listeners, background), services)
+    check_client = WebClient(token=config.bot_token, base_url=config.slack_api_url, timeout=10, logger=quiet_log)
+    return SocketRuntime(config, db, client, bot_client, check_client, workers, (listeners, background), services)
 
 
 def check_bot_token(client: WebClient, stop: threading.Event, *, on_tick: Callable[[], None] = lambda: None,
@@ -167,7 +169,7 @@ def run(config: Config, *, scheduler: bool = True) -> None:
     try:
         if clock is not None:
             clock.start()
-        if check_bot_token(runtime.bot_client, stop, on_tick=on_tick) and not stop.is_set():
+        if check_bot_token(runtime.check_client, stop, on_tick=on_tick) and not stop.is_set():
             runtime.client.run(on_connected=lambda: log.info("connected to Slack over Socket Mode"),
                                on_tick=on_tick)
     finally:
