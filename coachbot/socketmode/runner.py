@@ -1,8 +1,8 @@
 """``coachbot socket``: the whole product over Socket Mode, in one command.
 
-It runs the same Bolt app as HTTP mode over a Socket Mode connection (``client``), and the
-prompt scheduler beside it as a child process, restarted if it dies, as ``coachbot serve``
-does. On SIGTERM or SIGINT it stops taking envelopes (Slack gives them to another
+It runs the same Bolt app as HTTP mode over a Socket Mode connection (``client``), with
+the after-ack process (``coachbot.afterack``) and the prompt scheduler beside it as child
+processes, each restarted if it dies, as ``coachbot serve`` does. On SIGTERM or SIGINT it stops taking envelopes (Slack gives them to another
 connection), finishes and acknowledges those already taken, closes the connection, lets the
 work that follows an ack finish, stops the scheduler and exits.
 """
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 from urllib.error import URLError
@@ -24,11 +24,11 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from coachbot.app import ALL, build_bolt_app, slack_services, web_client
+from coachbot.afterack import Handoff, Supervisor
+from coachbot.app import ALL, SHARED, build_bolt_app, slack_services, web_client
 from coachbot.config import Config
-from coachbot.services.deliveries import DeliveryLedger
 from coachbot.socketmode.client import BACKOFF, REFUSED, SocketModeClient, SocketModeRefused, quiet_log, wait_sliced
-from coachbot.socketmode.front import SocketModeFront
+from coachbot.socketmode.front import GatedBackground, SocketModeFront
 from coachbot.storage.db import Database
 
 log = logging.getLogger("coachbot.socketmode")
@@ -96,8 +96,14 @@ class SocketRuntime:
     bot_client: WebClient  # the app's own, for the listeners
     check_client: WebClient  # the same token, for auth.test at start, logging only through us
     envelope_workers: ThreadPoolExecutor
-    pools: tuple[ThreadPoolExecutor, ...]
+    pools: tuple[Executor, ...]
     services: Any
+    after_ack: Supervisor | None = None
+
+    def tick(self) -> None:
+        """Keep the after-ack process running (call it often)."""
+        if self.after_ack is not None:
+            self.after_ack.check()
 
     def close(self) -> None:
         """Finish and acknowledge what was taken, close the connection, finish the work after acks."""
@@ -106,24 +112,38 @@ class SocketRuntime:
         self.client.stop()
         for pool in self.pools:  # listeners first: they may still hand work to the next pool
             pool.shutdown(wait=True)
+        if self.after_ack is not None:
+            self.after_ack.stop()  # lets it finish what it was handed
         self.db.dispose()
 
 
 def build_runtime(config: Config, *, services: Any = None, bot_client: WebClient | None = None,
-                  rng: random.Random | None = None, **client_options: Any) -> SocketRuntime:
+                  rng: random.Random | None = None, after_ack_process: bool = True,
+                  **client_options: Any) -> SocketRuntime:
     assert config.app_token is not None
     db = services.db if services is not None else Database(config.database_url)
     bot_client = bot_client or web_client(config)
     services = services or slack_services(config, db, bot_client)
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     background = ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
-    bolt = build_bolt_app(config, services, bot_client, listeners, kind=ALL, background=background)
-    front = SocketModeFront(bolt, DeliveryLedger(db, services.clock))
+    supervisor: Supervisor | None = None
+    after_ack: Executor = background
+    if after_ack_process:
+        # As coachbot serve does: the work after an ack goes to its own lower-priority process, so
+        # it never holds this process's GIL while the next envelope waits for its ack.
+        supervisor = Supervisor(config)
+        supervisor.start()
+        after_ack = Handoff(supervisor.address, SHARED, {"services": services, "client": bot_client},
+                            fallback=background)
+    gated = GatedBackground(after_ack, services)
+    bolt = build_bolt_app(config, services, bot_client, listeners, kind=ALL, background=gated)
+    front = SocketModeFront(bolt, services, background)  # marking handled is quick: kept in this process
     workers = ThreadPoolExecutor(max_workers=ENVELOPE_WORKERS, thread_name_prefix="envelope")
     client = SocketModeClient(config.app_token, config.slack_api_url, front.handle, workers, rng=rng,
                               **client_options)
     check_client = WebClient(token=config.bot_token, base_url=config.slack_api_url, timeout=10, logger=quiet_log)
-    return SocketRuntime(config, db, client, bot_client, check_client, workers, (listeners, background), services)
+    pools: tuple[Executor, ...] = (listeners, after_ack) if after_ack is not background else (listeners, background)
+    return SocketRuntime(config, db, client, bot_client, check_client, workers, pools, services, supervisor)
 
 
 def check_bot_token(client: WebClient, stop: threading.Event, *, on_tick: Callable[[], None] = lambda: None,
@@ -165,7 +185,11 @@ def run(config: Config, *, scheduler: bool = True) -> None:
         runtime.client.request_stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    on_tick = clock.check if clock is not None else (lambda: None)
+    def on_tick() -> None:
+        runtime.tick()
+        if clock is not None:
+            clock.check()
+
     try:
         if clock is not None:
             clock.start()

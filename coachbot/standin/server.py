@@ -101,7 +101,7 @@ class StandInSlack:
         self._calls: list[Call] = []
         self._response_posts: list[ResponsePost] = []
         self._listener = LoopbackListener(self)
-        self._socket_mode: SocketModeUrls | None = None
+        self._socket_modes: dict[str, SocketModeUrls] = {}  # by app-level token: one per app
 
     # Lifecycle
 
@@ -141,11 +141,16 @@ class StandInSlack:
         """The Web API base for ``WebClient(base_url=...)``, with its trailing slash."""
         return f"{self.base_url}/api/"
 
-    def attach_socket_mode(self, socket_mode: SocketModeUrls | None) -> None:
-        """Answer apps.connections.open with URLs from ``socket_mode`` (``StandInSocketMode``
-        attaches itself when started); None detaches it."""
+    def attach_socket_mode(self, socket_mode: SocketModeUrls) -> None:
+        """Answer apps.connections.open with its app token with URLs from ``socket_mode``
+        (``StandInSocketMode`` attaches itself when started, and detaches when stopped)."""
         with self._lock:
-            self._socket_mode = socket_mode
+            self._socket_modes[socket_mode.app_token] = socket_mode
+
+    def detach_socket_mode(self, socket_mode: SocketModeUrls) -> None:
+        with self._lock:
+            if self._socket_modes.get(socket_mode.app_token) is socket_mode:
+                del self._socket_modes[socket_mode.app_token]
 
     # Set-up
 
@@ -464,9 +469,10 @@ class StandInSlack:
             params = decode_params(body, headers.get("content-type", ""), query)
         except ApiError as error:
             params, answer = {}, _error_body(error)
+        app_token = _bearer(headers) if method == APPS_CONNECTIONS_OPEN else ""
         if answer is None:
-            answer = self._check_app_auth(headers) if method == APPS_CONNECTIONS_OPEN else \
-                self._check_auth(headers, params)
+            answer = self._check_app_auth(app_token) if method == APPS_CONNECTIONS_OPEN \
+                else self._check_auth(headers, params)
         fault = None
         if answer is None:
             fault = self._faults.take(method, _channel_arg(params))
@@ -478,7 +484,9 @@ class StandInSlack:
                 extra_headers = (("Retry-After", str(wait)),)
         with self._lock:
             if answer is None and method == APPS_CONNECTIONS_OPEN:
-                answer = {"ok": True, "url": self._socket_mode.new_url()}  # type: ignore[union-attr]
+                socket_mode = self._socket_modes.get(app_token)
+                answer = {"ok": True, "url": socket_mode.new_url()} if socket_mode is not None else \
+                    {"ok": False, "error": "invalid_auth"}
             if answer is None:
                 try:
                     answer = self._api.call(method, params)
@@ -534,19 +542,17 @@ class StandInSlack:
             return {"ok": False, "error": "invalid_auth"}
         return None
 
-    def _check_app_auth(self, headers: Mapping[str, str]) -> JsonDict | None:
+    def _check_app_auth(self, token: str) -> JsonDict | None:
         """apps.connections.open takes only an app-level token: a bot or user token is
         ``not_allowed_token_type``, an unknown app token ``invalid_auth`` (errors as in
         slack-ruby/slack-api-ref methods/apps/apps.connections.open.json)."""
-        authorization = headers.get("authorization", "")
-        token = authorization[len("Bearer "):] if authorization.startswith("Bearer ") else ""
         if not token:
             return {"ok": False, "error": "not_authed"}
         if not token.startswith("xapp-"):
             return {"ok": False, "error": "not_allowed_token_type"}
-        socket_mode = self._socket_mode
-        if socket_mode is None or token != socket_mode.app_token:
-            return {"ok": False, "error": "invalid_auth"}
+        with self._lock:
+            if token not in self._socket_modes:
+                return {"ok": False, "error": "invalid_auth"}
         return None
 
     def _apply_fault(self, fault: Fault | None) -> tuple[int, JsonDict | None, tuple[tuple[str, str], ...]]:
@@ -589,6 +595,11 @@ class StandInSlack:
         name = message or getattr(predicate, "__qualname__", repr(predicate))
         recent = ", ".join(f"{c.method}->{c.error or c.status}" for c in self.calls[-8:]) or "none"
         return f"wait_for({name}) timed out after {timeout}s (last value {last!r}); latest calls: {recent}"
+
+
+def _bearer(headers: Mapping[str, str]) -> str:
+    authorization = headers.get("authorization", "")
+    return authorization[len("Bearer "):] if authorization.startswith("Bearer ") else ""
 
 
 def _error_body(error: ApiError) -> JsonDict:

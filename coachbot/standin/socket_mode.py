@@ -175,7 +175,7 @@ class StandInSocketMode:
         loop = self._loop
         if loop is None:
             return
-        self.slack.attach_socket_mode(None)
+        self.slack.detach_socket_mode(self)
         asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
