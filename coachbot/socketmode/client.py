@@ -1,10 +1,10 @@
 """coachbot's Socket Mode connection to Slack: one live WebSocket at a time, moved without a gap.
 
 Why not slack_sdk's clients: measured against the stand-in (``python -m bench.socket_mode``,
-figures in docs/benchmarks.md), its built-in client is deaf for about 9 s after a close
-frame, answers late after ``refresh_requested`` and spins a core after a TCP drop, and its
-websocket-client adapter never notices a connection gone silent (it pings, but nothing
-checks for the pong). This client follows Slack's guide to Socket Mode without an SDK
+figures in docs/benchmarks.md), its built-in client is deaf for up to 10 s after a close
+frame (2.6-8.8 s measured) and about a minute after a TCP drop, spending CPU on the dead
+socket meanwhile, and its websocket-client adapter is deaf 2 s after a close frame and never
+notices a connection gone silent (it pings, but nothing checks for the pong). This client follows Slack's guide to Socket Mode without an SDK
 (https://api.slack.com/apis/connections/socket-implement) on the ``websockets`` library's
 threaded client:
 
