@@ -91,6 +91,10 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, mode: str = HTTP) -> "Config":
         needed = MODES[mode]
+        if mode == SOCKET and not environ.get("SLACK_BOT_TOKEN", "").strip():
+            # The app-level token only opens the connection; everything coachbot posts needs the bot token.
+            raise ConfigError("SLACK_BOT_TOKEN is not set: Socket Mode needs it beside SLACK_APP_TOKEN, to post; "
+                              f"find it in {_WHERE['SLACK_BOT_TOKEN']}.")
         bot_token = _required(environ, "SLACK_BOT_TOKEN")
         if not bot_token.startswith("xoxb-"):
             raise ConfigError(f"SLACK_BOT_TOKEN should start with xoxb-: find it in {_WHERE['SLACK_BOT_TOKEN']}.")

@@ -65,6 +65,11 @@ def test_each_mode_asks_for_exactly_the_settings_it_uses(mode: str, needed: set[
             Config.from_env(without, mode=mode)  # not asked for
 
 
+def test_socket_mode_says_it_needs_the_bot_token_too():
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set: Socket Mode needs it beside SLACK_APP_TOKEN"):
+        Config.from_env({"SLACK_APP_TOKEN": "xapp-1"}, mode=SOCKET)
+
+
 def test_socket_mode_runs_without_a_signing_secret():
     config = Config.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A1-x"}, mode=SOCKET)
     assert (config.app_token, config.signing_secret) == ("xapp-1-A1-x", "")
