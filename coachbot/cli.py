@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import click
 
 from coachbot.bank import check_bank
-from coachbot.config import DATABASE_DEFAULT, Config, merged_environ, parse_database_url
+from coachbot.config import CLOCK, DATABASE_DEFAULT, SOCKET, Config, merged_environ, parse_database_url
 from coachbot.errors import ConfigError
 from coachbot import bank_review, tracks
 
@@ -99,7 +99,7 @@ def scheduler() -> None:
     """Run the clock: post daily prompts when they are due (the Procfile's clock: process)."""
     from coachbot.scheduler import run_forever
 
-    config = load_config(environ())
+    config = load_config(environ(), mode=CLOCK)
     setup_logging(config.log_level)
     services, poster = _runtime(config)
     run_forever(services, poster)
@@ -127,7 +127,7 @@ def prompts_send_due(now_text: str | None) -> None:
             raise click.ClickException(f"--now {now_text!r} is not an ISO 8601 date-time") from None
         if now.tzinfo is None:
             raise click.ClickException("--now needs a UTC offset, e.g. 2026-11-25T08:30:00+00:00")
-    config = load_config(environ())
+    config = load_config(environ(), mode=CLOCK)
     setup_logging(config.log_level)
     services, poster = _runtime(config)
     try:
@@ -148,20 +148,24 @@ def prompts_send_due(now_text: str | None) -> None:
 
 
 @main.command()
-def socket() -> None:
-    """Connect to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    from coachbot.app import ALL, build_bolt_app, slack_services, web_client
+@click.option("--no-scheduler", is_flag=True, help="Don't run the prompt scheduler (run `coachbot scheduler` instead).")
+def socket(no_scheduler: bool) -> None:
+    """Connect to Slack over Socket Mode (no public URL needed), and run the daily-prompt
+    scheduler beside it unless --no-scheduler. Needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN;
+    no signing secret. SIGTERM finishes what was taken, then stops."""
+    from coachbot.socketmode import runner
+    from coachbot.socketmode.client import SocketModeRefused
     from coachbot.storage.db import Database
 
-    config = load_config(environ(), need_app_token=True)
+    config = load_config(environ(), mode=SOCKET)
     setup_logging(config.log_level)
     db = Database(config.database_url)
     _upgrade(db)
-    client = web_client(config)
-    app = build_bolt_app(config, slack_services(config, db, client), client, kind=ALL)
-    SocketModeHandler(app, config.app_token).start()
+    db.dispose()
+    try:
+        runner.run(config, scheduler=not no_scheduler)
+    except SocketModeRefused as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()

@@ -1,7 +1,10 @@
 """Settings, read from an environment mapping passed in (never os.environ directly).
 
-``Config.from_env(environ)`` raises ``ConfigError`` with one line naming the
-variable and where to find its value; the CLI prints it and exits non-zero.
+``Config.from_env(environ, mode=...)`` raises ``ConfigError`` with one line naming the
+variable and where to find its value; the CLI prints it and exits non-zero. Each way of
+running asks for exactly the settings it uses (``MODES``): HTTP mode verifies requests with
+the signing secret, Socket Mode connects with the app-level token instead, and the
+scheduler only posts with the bot token.
 """
 
 from __future__ import annotations
@@ -31,6 +34,18 @@ LLM_TIMEOUT_DEFAULT = 20.0
 LLM_TIMEOUT_MAX = 120.0
 _LLM_PAIR = ("COACHBOT_LLM_URL", "COACHBOT_LLM_MODEL")
 _LLM_EXTRAS = ("COACHBOT_LLM_KEY", "COACHBOT_LLM_TIMEOUT_SECONDS")
+
+
+HTTP, SOCKET, CLOCK = "http", "socket", "clock"
+
+#: The Slack credentials each way of running needs, beyond the bot token all of them post with.
+#: Socket Mode never sees a signed request (payloads arrive over its own authenticated
+#: WebSocket: https://api.slack.com/apis/socket-mode), so it needs no signing secret.
+MODES: dict[str, frozenset[str]] = {
+    HTTP: frozenset({"SLACK_SIGNING_SECRET"}),
+    SOCKET: frozenset({"SLACK_APP_TOKEN"}),
+    CLOCK: frozenset(),
+}
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -81,7 +96,7 @@ class LlmConfig:
 @dataclass(frozen=True)
 class Config:
     bot_token: str
-    signing_secret: str
+    signing_secret: str  # "" where the mode needs none (Socket Mode, the scheduler)
     database_url: str = DATABASE_DEFAULT
     slack_api_url: str = SLACK_API_DEFAULT
     app_token: str | None = None
@@ -93,13 +108,21 @@ class Config:
     llm: LlmConfig | None = None  # None: no LLM judge anywhere (the default)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, need_app_token: bool = False) -> "Config":
+    def from_env(cls, environ: Mapping[str, str], *, mode: str = HTTP) -> "Config":
+        needed = MODES[mode]
+        if mode == SOCKET and not environ.get("SLACK_BOT_TOKEN", "").strip():
+            # The app-level token only opens the connection; everything coachbot posts needs the bot token.
+            raise ConfigError("SLACK_BOT_TOKEN is not set: Socket Mode needs it beside SLACK_APP_TOKEN, to post; "
+                              f"find it in {_WHERE['SLACK_BOT_TOKEN']}.")
         bot_token = _required(environ, "SLACK_BOT_TOKEN")
         if not bot_token.startswith("xoxb-"):
             raise ConfigError(f"SLACK_BOT_TOKEN should start with xoxb-: find it in {_WHERE['SLACK_BOT_TOKEN']}.")
-        signing_secret = _required(environ, "SLACK_SIGNING_SECRET")
+        if "SLACK_SIGNING_SECRET" in needed:
+            signing_secret = _required(environ, "SLACK_SIGNING_SECRET")
+        else:
+            signing_secret = environ.get("SLACK_SIGNING_SECRET", "").strip()
         app_token = environ.get("SLACK_APP_TOKEN", "").strip() or None
-        if need_app_token:
+        if "SLACK_APP_TOKEN" in needed:
             app_token = _required(environ, "SLACK_APP_TOKEN")
         if app_token is not None and not app_token.startswith("xapp-"):
             raise ConfigError(f"SLACK_APP_TOKEN should start with xapp-: find it in {_WHERE['SLACK_APP_TOKEN']}.")

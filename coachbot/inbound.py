@@ -39,10 +39,10 @@ def shape_problem(body: str, content_type: str) -> str | None:
     if content_type == "application/json":
         return _event_problem(_json(body))
     if "payload" not in unquote_plus(body):
-        return _command_problem(body)
+        return _command_problem(_fields(body))
     form = parse_qs(body, keep_blank_values=True)
     if "payload" not in form:
-        return _command_problem(body)
+        return _command_problem(_fields(body))
     return _interaction_problem(_json(form["payload"][0]))
 
 
@@ -57,21 +57,24 @@ OBJECT_KEYS = ("team", "user", "channel", "view", "event", "message", "enterpris
                "container", "actions", "previous_message", "assistant_thread", "function_data", "response_urls")
 
 
-def _command_problem(body: str) -> str | None:
-    form = parse_qs(body, keep_blank_values=True)
+def _fields(body: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _command_problem(form: Mapping[str, str]) -> str | None:
     clash = [key for key in OBJECT_KEYS if key in form]
     if clash:
         return f"a form field named {clash[0]}"
     if "ssl_check" in form or "command" not in form:
         return None  # Slack's ssl_check, or not a command at all (Bolt answers what it doesn't know)
-    missing = [name for name in COMMAND_FIELDS if not (form.get(name) or [""])[0].strip()]
+    missing = [name for name in COMMAND_FIELDS if not (form.get(name) or "").strip()]
     if missing:
         return f"the command has no {', '.join(missing)}"
     odd = [name for name in ("team_id", "user_id", "channel_id", "enterprise_id")
-           if name in form and not shapes.SLACK_ID.fullmatch(form[name][0])]
+           if form.get(name) and not shapes.SLACK_ID.fullmatch(form[name])]
     if odd:
         return f"{odd[0]} is not in Slack's form"
-    return None if _is_url(form["response_url"][0]) else "response_url is not a URL"
+    return None if _is_url(form["response_url"]) else "response_url is not a URL"
 
 
 def _is_url(value: Any) -> bool:
@@ -138,3 +141,18 @@ def bolt_request(body: str, query: str, headers: Mapping[str, str]) -> tuple[Bol
         if value is not None and not isinstance(value, str):
             return None, f"{name} is not text"
     return request, None
+
+
+def envelope_problem(kind: Any, payload: Any) -> str | None:
+    """The same check for a Socket Mode envelope's payload (parsed JSON): None if it has the
+    shape Slack sends for that envelope type, else a short reason."""
+    if kind == "events_api":
+        return _event_problem(payload)
+    if kind == "interactive":
+        return _interaction_problem(payload)
+    if kind == "slash_commands":
+        # A slash command's fields, as an object of text (https://api.slack.com/interactivity/slash-commands).
+        if not isinstance(payload, dict) or not all(isinstance(value, str) for value in payload.values()):
+            return "payload is not an object of text fields"
+        return _command_problem(payload)
+    return "unknown envelope type"

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from coachbot.cli import main
-from coachbot.config import Config, merged_environ
+from coachbot.config import CLOCK, HTTP, SOCKET, Config, merged_environ
 from coachbot.errors import ConfigError
 
 BASE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret"}
@@ -48,7 +48,31 @@ def test_bad_settings_name_the_variable(env: dict[str, str], names: str):
 
 def test_socket_mode_needs_the_app_token():
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN is not set: find it in"):
-        Config.from_env(BASE, need_app_token=True)
+        Config.from_env(BASE, mode=SOCKET)
+
+
+@pytest.mark.parametrize("mode, needed", [(HTTP, {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"}),
+                                          (SOCKET, {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}),
+                                          (CLOCK, {"SLACK_BOT_TOKEN"})])
+def test_each_mode_asks_for_exactly_the_settings_it_uses(mode: str, needed: set[str]):
+    full = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret", "SLACK_APP_TOKEN": "xapp-1"}
+    for name in full:
+        without = {k: v for k, v in full.items() if k != name}
+        if name in needed:
+            with pytest.raises(ConfigError, match=f"{name} is not set"):
+                Config.from_env(without, mode=mode)
+        else:
+            Config.from_env(without, mode=mode)  # not asked for
+
+
+def test_socket_mode_says_it_needs_the_bot_token_too():
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set: Socket Mode needs it beside SLACK_APP_TOKEN"):
+        Config.from_env({"SLACK_APP_TOKEN": "xapp-1"}, mode=SOCKET)
+
+
+def test_socket_mode_runs_without_a_signing_secret():
+    config = Config.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A1-x"}, mode=SOCKET)
+    assert (config.app_token, config.signing_secret) == ("xapp-1-A1-x", "")
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path):

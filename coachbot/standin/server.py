@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from coachbot.standin.errors import ApiError
@@ -40,7 +40,18 @@ from coachbot.standin.workspace import Workspace
 
 T = TypeVar("T")
 
+
+class SocketModeUrls(Protocol):
+    """What apps.connections.open needs of the Socket Mode stand-in."""
+
+    app_token: str
+
+    def new_url(self) -> str: ...
+
 _RATE_LIMITED_METHODS = frozenset({"chat.postMessage"})
+
+#: Called with the app-level token, not the bot token (https://api.slack.com/methods/apps.connections.open).
+APPS_CONNECTIONS_OPEN = "apps.connections.open"
 
 
 class StandInSlack:
@@ -97,6 +108,7 @@ class StandInSlack:
         self._calls: list[Call] = []
         self._response_posts: list[ResponsePost] = []
         self._listener = LoopbackListener(self)
+        self._socket_modes: dict[str, SocketModeUrls] = {}  # by app-level token: one per app
 
     # Lifecycle
 
@@ -135,6 +147,17 @@ class StandInSlack:
     def api_url(self) -> str:
         """The Web API base for ``WebClient(base_url=...)``, with its trailing slash."""
         return f"{self.base_url}/api/"
+
+    def attach_socket_mode(self, socket_mode: SocketModeUrls) -> None:
+        """Answer apps.connections.open with its app token with URLs from ``socket_mode``
+        (``StandInSocketMode`` attaches itself when started, and detaches when stopped)."""
+        with self._lock:
+            self._socket_modes[socket_mode.app_token] = socket_mode
+
+    def detach_socket_mode(self, socket_mode: SocketModeUrls) -> None:
+        with self._lock:
+            if self._socket_modes.get(socket_mode.app_token) is socket_mode:
+                del self._socket_modes[socket_mode.app_token]
 
     # Set-up
 
@@ -479,8 +502,10 @@ class StandInSlack:
             params = decode_params(body, headers.get("content-type", ""), query)
         except ApiError as error:
             params, answer = {}, _error_body(error)
+        app_token = _bearer(headers) if method == APPS_CONNECTIONS_OPEN else ""
         if answer is None:
-            answer = self._check_auth(headers, params)
+            answer = self._check_app_auth(app_token) if method == APPS_CONNECTIONS_OPEN \
+                else self._check_auth(headers, params)
         fault = None
         if answer is None:
             fault = self._faults.take(method, _channel_arg(params))
@@ -491,6 +516,10 @@ class StandInSlack:
                 status, answer = 429, {"ok": False, "error": "ratelimited"}
                 extra_headers = (("Retry-After", str(wait)),)
         with self._lock:
+            if answer is None and method == APPS_CONNECTIONS_OPEN:
+                socket_mode = self._socket_modes.get(app_token)
+                answer = {"ok": True, "url": socket_mode.new_url()} if socket_mode is not None else \
+                    {"ok": False, "error": "invalid_auth"}
             if answer is None:
                 try:
                     answer = self._api.call(method, params)
@@ -546,6 +575,19 @@ class StandInSlack:
             return {"ok": False, "error": "invalid_auth"}
         return None
 
+    def _check_app_auth(self, token: str) -> JsonDict | None:
+        """apps.connections.open takes only an app-level token: a bot or user token is
+        ``not_allowed_token_type``, an unknown app token ``invalid_auth`` (errors as in
+        slack-ruby/slack-api-ref methods/apps/apps.connections.open.json)."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        with self._lock:
+            if token not in self._socket_modes:
+                return {"ok": False, "error": "invalid_auth"}
+        return None
+
     def _apply_fault(self, fault: Fault | None) -> tuple[int, JsonDict | None, tuple[tuple[str, str], ...]]:
         if fault is None:
             return 200, None, ()
@@ -592,6 +634,11 @@ def _kind(channel: Channel) -> str:
     if channel.is_im:
         return "im"
     return "private_channel" if channel.is_private else "public_channel"
+
+
+def _bearer(headers: Mapping[str, str]) -> str:
+    authorization = headers.get("authorization", "")
+    return authorization[len("Bearer "):] if authorization.startswith("Bearer ") else ""
 
 
 def _error_body(error: ApiError) -> JsonDict:
