@@ -24,6 +24,14 @@ CONVERSATION_KINDS = frozenset({"public_channel", "private_channel"})
 MESSAGE_SUBSCRIPTIONS = {"public_channel": "message.channels", "private_channel": "message.groups"}
 
 _CALL = re.compile(r"\bclient\.([a-z]+)_([A-Za-z]+)\(")
+#: The Web API's method families (slack-ruby/slack-api-ref, ``methods/``): a ``client.x_y(`` call in
+#: another family is not a Web API call (the Socket Mode client's ``stop_accepting``, say).
+FAMILIES = frozenset({
+    "admin", "agents", "api", "apps", "assistant", "auth", "blocks", "bookmarks", "bots", "calls", "canvases",
+    "chat", "conversations", "dialog", "dnd", "emoji", "entity", "files", "functions", "lists", "migration",
+    "oauth", "openid", "pins", "reactions", "reminders", "rtm", "search", "stars", "team", "tooling",
+    "usergroups", "users", "views", "workflows",
+})
 _EVENT = re.compile(r"\bapp\.event\(\s*\"([a-z_]+)\"")
 _COMMAND = re.compile(r"\bapp\.command\(\s*\"(/[a-z-]+)\"")
 
@@ -33,7 +41,7 @@ def _source() -> str:
 
 
 def called_methods() -> set[str]:
-    return {f"{family}.{name}" for family, name in _CALL.findall(_source())}
+    return {f"{family}.{name}" for family, name in _CALL.findall(_source()) if family in FAMILIES}
 
 
 def listened_events() -> set[str]:
