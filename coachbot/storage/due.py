@@ -37,26 +37,23 @@ from coachbot.storage.models import Schedule, digest_due, prompt_due
 COLUMNS = {"prompt": Schedule.next_due, "digest": Schedule.digest_next_due}
 
 
-def take_due(db: Database, kind: str, now: datetime, until: datetime, limit: int) -> list[tuple[str, int]]:
-    """Claim up to ``limit`` schedules whose ``kind`` ("prompt" or "digest") is due at ``now``,
-    earliest first, by moving their instant to ``until``; returns (team, schedule id) of each.
-
-    One statement over the partial index on the instant: an idle tick finds nothing in a
-    single index probe, however many schedules there are."""
+def take_statement(kind: str, now: datetime, until: datetime, limit: int) -> Any:
+    """The one statement of ``take_due``: the due rows, earliest first, claimed by moving their
+    instant to ``until``, over the partial index on the instant (what EXPLAIN shows)."""
     column = COLUMNS[kind]
     due = (select(Schedule.id).where(column <= now).order_by(column).limit(limit)
            .with_for_update(skip_locked=True))  # SQLite has no row locks; it renders nothing there
+    return (update(Schedule).where(Schedule.id.in_(due.scalar_subquery())).values({column.key: until})
+            .returning(Schedule.team_id, Schedule.id).execution_options(synchronize_session=False))
+
+
+def take_due(db: Database, kind: str, now: datetime, until: datetime, limit: int) -> list[tuple[str, int]]:
+    """Claim up to ``limit`` schedules whose ``kind`` ("prompt" or "digest") is due at ``now``;
+    returns (team, schedule id) of each. An idle tick finds nothing in one index probe, however
+    many schedules there are."""
     with db.session() as session:
-        rows = session.execute(update(Schedule).where(Schedule.id.in_(due.scalar_subquery()))
-                               .values({column.key: until}).returning(Schedule.team_id, Schedule.id)
-                               .execution_options(synchronize_session=False))
+        rows = session.execute(take_statement(kind, now, until, limit))
         return sorted((str(team), int(schedule_id)) for team, schedule_id in rows)
-
-
-def due_plan(session: Session, kind: str, due: Any) -> Any:
-    """The EXPLAIN-able SELECT of ``take_due`` (for the benchmark and the index test)."""
-    column = COLUMNS[kind]
-    return select(Schedule.id).where(column <= due).order_by(column).limit(100)
 
 
 def settle(session: Session, row: Schedule, kind: str, *, not_before: datetime | None = None) -> None:
