@@ -271,20 +271,24 @@ def prompt_client(base: WebClient, pacer: WorkspacePacer | None = None,
 PACE_MARGIN = 0.95
 
 
-def scheduled_poster(base: WebClient, posts_per_minute: int, db: Database | None = None) -> SlackPromptPoster:
-    """The scheduler's poster: one pacer per workspace shared by its posting threads and its 429
-    handler, and with ``db`` by every process posting through that database (``posting_pace``)."""
+def workspace_pacer(posts_per_minute: int, db: Database | None = None) -> WorkspacePacer:
+    """The scheduler's pace per workspace: in this process only, or with ``db`` shared by every
+    process posting through that database (``posting_pace``)."""
     # A little under the budget: requests reach Slack with jitter, so two posts paced exactly
     # one interval apart can arrive closer together than that and draw a 429.
     rate, burst = posts_per_minute * PACE_MARGIN, max(1, int(posts_per_minute * PACE_MARGIN))
-    pacer: WorkspacePacer
     if db is None:
-        pacer = LocalPacers(rate, burst=burst)
-    else:
-        from coachbot.storage import pace
+        return LocalPacers(rate, burst=burst)
+    from coachbot.storage import pace
 
-        pacer = SharedPacer(rate, burst=burst,
-                            take=lambda team, now, interval: pace.take(db, team, now=now, interval=interval),
-                            hold=lambda team, until: pace.hold(db, team, until=until))
+    return SharedPacer(rate, burst=burst,
+                       take=lambda team, now, interval: pace.take(db, team, now=now, interval=interval),
+                       hold=lambda team, until: pace.hold(db, team, until=until))
+
+
+def scheduled_poster(base: WebClient, posts_per_minute: int, db: Database | None = None) -> SlackPromptPoster:
+    """The scheduler's poster: the workspace's pacer shared by its posting threads and its 429 handler
+    (and, with ``db``, by every other process posting to that workspace)."""
+    pacer = workspace_pacer(posts_per_minute, db)
     posting = PostingTeam()
     return SlackPromptPoster(prompt_client(base, pacer, posting), pacer, posting)

@@ -149,7 +149,7 @@ class SlotPoster:
                     report.retry_later.append("database unavailable")
                     break
                 for future in [pool.submit(self._one, poster, team, schedule_id, tick, report)
-                               for team, schedule_id in taken]:
+                               for team, schedule_id in interleaved(taken)]:
                     future.result()
                 if len(taken) < batch:
                     break
@@ -259,6 +259,18 @@ class SlotPoster:
             row = repo.get_schedule(session, job.team_id, job.schedule_id)
             if row is not None:
                 due.settle(session, row, self.kind.kind, not_before=tick.now + NEXT_TICK)
+
+
+def interleaved(taken: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The batch in turns by workspace (A1, B1, C1, A2, ...): each workspace has its own posting
+    pace, so threads spread over workspaces post in parallel instead of queueing behind one."""
+    lanes: dict[str, list[tuple[str, int]]] = {}
+    for item in taken:
+        lanes.setdefault(item[0], []).append(item)
+    out: list[tuple[str, int]] = []
+    for turn in range(max((len(lane) for lane in lanes.values()), default=0)):
+        out.extend(lane[turn] for lane in lanes.values() if turn < len(lane))
+    return out
 
 
 def log_unavailable(label: str, exc: Exception) -> None:
