@@ -335,11 +335,17 @@ def run_case(args: argparse.Namespace, slack: Any, tmp: Path, *, name: str, chan
 # --- two schedulers, many workspaces --------------------------------------------------------------
 
 
-def outcome(entry: dict[str, Any], slacks: list[Any], ids: list[list[str]], began: float, wall: float) -> None:
-    """Duplicates, misses, 429s and timings over every stand-in, into ``entry``."""
+def outcome(entry: dict[str, Any], slacks: list[Any], ids: list[list[str]], began: float, wall: float, *,
+            from_first_post: bool = False) -> None:
+    """Duplicates, misses, 429s and timings over every stand-in, into ``entry``. ``from_first_post``:
+    the time judged is from the first post to the last (processes started for the run spend their
+    start-up before it; a scheduler process is long-running, so that is not per slot)."""
     counts = [n for slack, chans in zip(slacks, ids) for n in prompt_counts(slack, chans)]
     ok_times = sorted(c.at for slack in slacks for c in slack.calls_to("chat.postMessage")
                       if c.status == 200 and c.error is None)
+    if from_first_post:
+        entry["process_wall_s"] = wall
+        wall = (ok_times[-1] - ok_times[0]) if len(ok_times) > 1 else wall
     entry.update({
         "wall_s": wall, "ratio_to_floor": (wall / entry["floor_s"]) if entry["floor_s"] > 0 else None,
         "posted_channels": sum(1 for c in counts if c >= 1), "duplicates": sum(1 for c in counts if c > 1),
@@ -389,7 +395,7 @@ def run_two_schedulers(args: argparse.Namespace, slack: Any, tmp: Path, deadline
             time.sleep(max(0.0, next_tick - elapsed))
             now = SLOT + timedelta(seconds=next_tick)
         wall = time.monotonic() - began
-        outcome(entry, [slack], [ids], began, wall)
+        outcome(entry, [slack], [ids], began, wall, from_first_post=True)
     return entry
 
 
@@ -629,7 +635,9 @@ def render(report: dict[str, Any]) -> str:
         for c in shared:
             if c["case"] == "two-schedulers":
                 lines.append(f"- two-schedulers: two `coachbot prompts send-due` processes, each paced at the whole "
-                             f"budget; passes {c['passes']}; wall includes both processes' start-up.")
+                             f"budget; passes {c['passes']}; wall s is from the first post to the last; from "
+                             f"starting the processes to both exiting {fmt_s(c.get('process_wall_s'))} s "
+                             f"(ratio {c.get('process_wall_s', 0) / c['floor_s']:.2f} with their start-up).")
             else:
                 per_ws = c.get("per_workspace_first_to_last_s") or []
                 lines.append(f"- workspaces: one scheduler, each workspace its own stand-in; passes {c['passes']}; "

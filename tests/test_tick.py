@@ -17,6 +17,7 @@ from coachbot.storage import due, pace
 from coachbot.storage.db import Database
 from coachbot.storage.models import Schedule, digest_due, prompt_due
 from tests.scenario import START, Bot
+from tests.test_housekeeping import blank_database_url  # noqa: F401  (the fixture: a database with no tables)
 
 UTC = timezone.utc
 WED_0930 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # START is Tuesday 2026-11-24 09:00 UTC
@@ -226,3 +227,45 @@ def test_two_processes_share_one_workspace_budget_and_workspaces_do_not_wait_on_
         assert one.acquire("T0A") >= 30
     finally:
         other.dispose()
+
+
+# --- the migration ----------------------------------------------------------------------
+
+
+def test_migration_0008_backfills_the_instants_of_existing_schedules(blank_database_url: str):
+    from alembic import command
+
+    db = Database(blank_database_url)
+    try:
+        config = db._alembic()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005")
+        columns = ("team_id, channel_id, mode, local_time, weekdays, tz, created_by, enabled, paused_until, "
+                   "checked_through, posted_count, created_at, updated_at, digest_enabled, digest_weekday, "
+                   "digest_time, digest_checked_through")
+        made = [  # (channel, enabled, paused until, digest on, local time, zone, weekdays)
+            ("C0ON", True, None, True, "09:30", "Europe/Berlin", "0,1,2,3,4"),
+            ("C0PAUSED", True, "2026-12-01", True, "09:30", "UTC", "0,1,2,3,4,5,6"),
+            ("C0OFF", False, None, True, "09:30", "UTC", "0,1,2,3,4"),
+            ("C0NODIGEST", True, None, False, "07:00", "America/New_York", "5"),
+        ]
+        with db.engine.begin() as connection:
+            for channel, enabled, paused, digest, local_time, tz, weekdays in made:
+                connection.execute(text(f"INSERT INTO schedules ({columns}) VALUES (:team, :channel, 'technical', "
+                                        ":local_time, :weekdays, :tz, 'U1', :enabled, :paused, :at, 0, :at, :at, "
+                                        ":digest, 4, '16:00', NULL)"),
+                                   {"team": "T0MIG", "channel": channel, "local_time": local_time,
+                                    "weekdays": weekdays, "tz": tz, "enabled": enabled, "digest": digest,
+                                    "paused": paused, "at": START.replace(tzinfo=None)})
+        db.upgrade()
+        with db.session() as session:
+            found = {row.channel_id: (row.next_due, row.digest_next_due) for row in session.scalars(select(Schedule))}
+    finally:
+        db.dispose()
+    assert found == {
+        "C0ON": (datetime(2026, 11, 25, 8, 30, tzinfo=UTC), FRI_1600 - timedelta(hours=1)),  # Berlin is UTC+1
+        "C0PAUSED": (datetime(2026, 12, 2, 9, 30, tzinfo=UTC), FRI_1600),
+        "C0OFF": (None, None),
+        "C0NODIGEST": (datetime(2026, 11, 28, 12, 0, tzinfo=UTC), None),  # Saturday 07:00 in New York
+    }
