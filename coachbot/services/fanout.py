@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 # Schedules taken per statement, per posting thread: small enough that a batch is posted well
 # inside the claim lease at Slack's pace, so a second scheduler shares the rest of the slot.
 BATCH_PER_WORKER = 4
+# How long a tick's take hides a schedule from other ticks: shorter than a tick (30 s), so the
+# schedules a process had taken but not yet started when it died come due again by the next tick
+# (the slot ledger's own two-minute lease covers the ones it had claimed). A live process still
+# working through its batch by then is only raced to the ledger, which gives each slot to one.
+TAKE_LEASE = timedelta(seconds=15)
 # A slot left to retry (Slack down, held elsewhere) comes due again just after this tick's instant:
 # the next tick looks at it, not this one in a loop.
 NEXT_TICK = timedelta(microseconds=1)
@@ -143,7 +148,7 @@ class SlotPoster:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             while True:
                 try:
-                    taken = due.take_due(self.db, self.kind.kind, tick.now, tick.at() + self.lease, batch)
+                    taken = due.take_due(self.db, self.kind.kind, tick.now, tick.at() + TAKE_LEASE, batch)
                 except StorageUnavailableError:
                     log.warning("database unavailable: no %s sent this tick; the next tick retries", self.kind.what)
                     report.retry_later.append("database unavailable")

@@ -7,11 +7,12 @@ step with every change made through the ORM (set, pause, resume, off, digest set
 missed); the few Core UPDATEs that change a schedule set them themselves.
 
 A tick takes due rows with one indexed statement that also claims them: it moves their instant
-to the end of a short lease, so another scheduler's tick skips them (on PostgreSQL ``FOR UPDATE
-SKIP LOCKED`` also keeps two ticks in the same instant apart). Whoever handles a row writes its
-instant again from the slot maths when done. A process that dies holding rows leaves them due
-again once the lease ends; that is how lapsed claims come back (the slot ledger then reconciles
-with Slack before posting again).
+to the end of a short lease (shorter than a tick), so another scheduler's tick skips them (on
+PostgreSQL ``FOR UPDATE SKIP LOCKED`` also keeps two ticks in the same instant apart). Whoever
+handles a row writes its instant again from the slot maths when done. A process that dies holding
+rows leaves them due again once the lease ends; that is how lapsed claims come back, through the
+same index (the slot ledger then keeps a slot it had claimed for its own lease, and reconciles
+with Slack before posting it again).
 
 An instant that is too early only costs a wasted look; one too late would lose a post. So every
 write derives it from ``checked_through``, which only moves forward once a slot is handled.
