@@ -269,3 +269,11 @@ def test_migration_0008_backfills_the_instants_of_existing_schedules(blank_datab
         "C0OFF": (None, None),
         "C0NODIGEST": (datetime(2026, 11, 28, 12, 0, tzinfo=UTC), None),  # Saturday 07:00 in New York
     }
+
+
+def test_a_batch_is_posted_in_turns_by_workspace():
+    from coachbot.services.fanout import interleaved
+
+    taken = [("T0A", 1), ("T0A", 2), ("T0A", 3), ("T0B", 4), ("T0C", 5), ("T0C", 6)]
+    assert interleaved(taken) == [("T0A", 1), ("T0B", 4), ("T0C", 5), ("T0A", 2), ("T0C", 6), ("T0A", 3)]
+    assert interleaved([]) == []

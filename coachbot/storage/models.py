@@ -186,7 +186,7 @@ class Schedule(Base):
 
 def prompt_due(row: Schedule) -> datetime | None:
     """When the schedule's first unhandled daily slot is due; None while it is off."""
-    if not row.enabled:
+    if row.enabled is False:  # None: not set yet on a new row, which the column's default turns on
         return None
     weekdays = frozenset(int(d) for d in (row.weekdays or "").split(",") if d)
     return first_due(row.checked_through, row.local_time, weekdays, row.tz, paused_until=row.paused_until)
@@ -194,7 +194,7 @@ def prompt_due(row: Schedule) -> datetime | None:
 
 def digest_due(row: Schedule) -> datetime | None:
     """When the schedule's first unhandled weekly digest is due; None while either is off."""
-    if not (row.enabled and row.digest_enabled is not False):
+    if row.enabled is False or row.digest_enabled is False:
         return None
     weekday = 4 if row.digest_weekday is None else row.digest_weekday
     return first_due(row.digest_checked_through or row.created_at, row.digest_time or "16:00", {weekday}, row.tz)
