@@ -22,6 +22,13 @@ Cases:
   default equal to ``--workspace-per-minute``). Reported against the floor the
   limits allow: the bucket's first minute of budget at once, then the budget's
   rate, ``max(0, (N - budget) / (budget / 60))`` seconds.
+- ``two-schedulers``: the matched case run by two ``coachbot prompts send-due`` processes at once,
+  each paced at the whole budget: they share one budget per workspace through the database
+  (``posting_pace``), so together they stay within it. Same floor.
+- ``workspaces``: ``--workspaces`` workspaces of ``--workspace-channels`` channels, each workspace
+  a stand-in of its own with its own budget (``--per-workspace-per-minute``), posted by one
+  scheduler routing each workspace's posts to its stand-in. Workspaces post in parallel, each at
+  its own pace, so the floor is one workspace's: ``floor(channels per workspace, its budget)``.
 - ``mismatched``: coachbot paced faster than the workspace allows
   (``--mismatch-posts-per-minute``, default 2x the budget): shows the 429
   handling (every posting thread pauses for Retry-After) and that nothing is
@@ -32,7 +39,8 @@ Cases:
   due with ``--idle-schedules`` schedules: the inputs of the projection to
   10,000 channels.
 
-Goal (matched): wall time within 1.2x of the floor, no channel posted twice, none missed.
+Goals (matched, two-schedulers, workspaces): wall time within 1.2x of the floor, no channel posted
+twice, none missed, no 429.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from bench.common import SECRET, bench_database, child_env, machine, workdir
 
 SLOT = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday; the weekly digest is not due
 GOAL_RATIO = 1.2
+SHARED_CASES = ("projection", "two-schedulers", "workspaces")  # rendered apart from the per-pass table
 PROJECT_TO = 10_000
 
 
@@ -62,8 +71,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench.fanout", description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--cases", default="matched,mismatched,projection",
-                        help="comma-separated: matched, mismatched, projection")
+    parser.add_argument("--cases", default="matched,two-schedulers,workspaces,mismatched,projection",
+                        help="comma-separated: matched, two-schedulers, workspaces, mismatched, projection")
+    parser.add_argument("--workspaces", type=int, default=10, help="workspaces in the workspaces case")
+    parser.add_argument("--workspace-channels", type=int, default=100,
+                        help="channels per workspace in the workspaces case")
+    parser.add_argument("--per-workspace-per-minute", type=int, default=60,
+                        help="each workspace's chat.postMessage budget per minute in the workspaces case")
     parser.add_argument("--channels", type=int, default=1000, help="channels with a schedule due at the slot")
     parser.add_argument("--workspace-per-minute", type=int, default=600,
                         help="the stand-in's workspace-wide chat.postMessage budget per minute")
@@ -98,6 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.mismatch_channels, args.mismatch_posts_per_minute = 70, 120
         args.mismatch_workspace_per_minute = 60
         args.projection_channels, args.idle_schedules = 300, 1000
+        args.workspaces, args.workspace_channels, args.per_workspace_per_minute = 3, 40, 30
         args.tick_seconds = args.tick_seconds or 10.0
         args.time_limit = min(args.time_limit, 110.0)
     else:
@@ -111,7 +126,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.mismatch_posts_per_minute = args.mismatch_posts_per_minute or 2 * args.mismatch_workspace_per_minute
     args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     for case in args.cases:
-        if case not in ("matched", "mismatched", "projection"):
+        if case not in ("matched", "two-schedulers", "workspaces", "mismatched", "projection"):
             parser.error(f"unknown case {case!r}")
     for name in ("channels", "workspace_per_minute", "projection_channels", "workers"):
         if getattr(args, name) < 1:
@@ -146,21 +161,30 @@ def joined(slack: Any, channels: list[str]) -> None:
         slack.add_channel(channel)
 
 
-def seed_schedules(url: str, team_id: str, channels: list[str], *, checked_through: datetime) -> float:
-    """Migrate, then insert one enabled daily schedule per channel at the slot's time; returns seconds."""
+def seed_schedules(url: str, team_id: str | list[str], channels: list[str], *, checked_through: datetime) -> float:
+    """Migrate, then insert one enabled daily schedule per channel at the slot's time (``team_id``:
+    one workspace, or one per channel); returns seconds."""
     from sqlalchemy import insert
 
     from coachbot.storage.db import Database
-    from coachbot.storage.models import Schedule
+    from coachbot.storage.models import Schedule, digest_due, prompt_due
 
+    class Row:
+        def __init__(self, values: dict[str, Any]) -> None:
+            self.__dict__.update(values, paused_until=None, digest_enabled=True, digest_weekday=4,
+                                 digest_time="16:00", digest_checked_through=None)
+
+    teams = team_id if isinstance(team_id, list) else [team_id] * len(channels)
     began = time.monotonic()
     db = Database(url)
     try:
         db.upgrade()
-        rows = [{"team_id": team_id, "channel_id": c, "mode": "technical", "local_time": SLOT.strftime("%H:%M"),
+        rows = [{"team_id": team, "channel_id": c, "mode": "technical", "local_time": SLOT.strftime("%H:%M"),
                  "weekdays": "0,1,2,3,4,5,6", "tz": "UTC", "created_by": "U0OWNER", "enabled": True,
                  "checked_through": checked_through, "posted_count": 0, "created_at": checked_through,
-                 "updated_at": checked_through} for c in channels]
+                 "updated_at": checked_through} for team, c in zip(teams, channels)]
+        for row in rows:  # a bulk insert skips the mapper event that keeps the due instants
+            row["next_due"], row["digest_next_due"] = prompt_due(Row(row)), digest_due(Row(row))
         with db.session() as session:
             for start in range(0, len(rows), 1000):
                 session.execute(insert(Schedule), rows[start:start + 1000])
@@ -308,6 +332,150 @@ def run_case(args: argparse.Namespace, slack: Any, tmp: Path, *, name: str, chan
     return entry
 
 
+# --- two schedulers, many workspaces --------------------------------------------------------------
+
+
+def outcome(entry: dict[str, Any], slacks: list[Any], ids: list[list[str]], began: float, wall: float, *,
+            from_first_post: bool = False) -> None:
+    """Duplicates, misses, 429s and timings over every stand-in, into ``entry``. ``from_first_post``:
+    the time judged is from the first post to the last (processes started for the run spend their
+    start-up before it; a scheduler process is long-running, so that is not per slot)."""
+    counts = [n for slack, chans in zip(slacks, ids) for n in prompt_counts(slack, chans)]
+    ok_times = sorted(c.at for slack in slacks for c in slack.calls_to("chat.postMessage")
+                      if c.status == 200 and c.error is None)
+    if from_first_post:
+        entry["process_wall_s"] = wall
+        wall = (ok_times[-1] - ok_times[0]) if len(ok_times) > 1 else wall
+    entry.update({
+        "wall_s": wall, "ratio_to_floor": (wall / entry["floor_s"]) if entry["floor_s"] > 0 else None,
+        "posted_channels": sum(1 for c in counts if c >= 1), "duplicates": sum(1 for c in counts if c > 1),
+        "misses": sum(1 for c in counts if c == 0), "rate_limited": sum(s.rate_limited_count for s in slacks),
+        "first_to_last_post_s": (ok_times[-1] - ok_times[0]) if len(ok_times) > 1 else 0.0,
+    })
+    entry["goal_met"] = (entry["duplicates"] == 0 and entry["misses"] == 0 and entry["rate_limited"] == 0
+                         and not entry.get("incomplete")
+                         and (entry["ratio_to_floor"] is None or entry["ratio_to_floor"] <= GOAL_RATIO))
+
+
+def run_two_schedulers(args: argparse.Namespace, slack: Any, tmp: Path, deadline: float) -> dict[str, Any]:
+    """The matched slot posted by two ``coachbot prompts send-due`` processes at once, each paced at
+    the whole workspace budget: they share it through the database."""
+    channels, budget = args.channels, args.workspace_per_minute
+    ids = channel_ids(channels)
+    slack.reset()
+    slack.set_rate_limits(per_channel_per_second=args.per_channel_per_second, workspace_per_minute=budget)
+    entry: dict[str, Any] = {"case": "two-schedulers", "channels": channels, "workspace_per_minute": budget,
+                             "posts_per_minute": budget, "floor_s": floor_seconds(channels, budget),
+                             "pacer_alone_s": paced_seconds(channels, budget), "processes": 2, "passes": []}
+    with bench_database(args.database_url, tmp / "two-schedulers") as database:
+        entry["database"] = database.kind
+        joined(slack, ids)
+        seed_schedules(database.url, slack.team_id, ids, checked_through=SLOT - timedelta(minutes=1))
+        env = child_env(slack.api_url, slack.bot_token, database.url, args.log_level)
+        env["COACHBOT_POSTS_PER_MINUTE"] = str(budget)
+        began = time.monotonic()
+        now = SLOT
+        for number in range(1, args.max_passes + 1):
+            command = [sys.executable, "-m", "coachbot", "prompts", "send-due", "--now", now.isoformat()]
+            processes = [subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True) for _ in range(2)]
+            outputs = [p.communicate(timeout=max(10.0, deadline - time.monotonic() - 10)) for p in processes]
+            lines = [line for out, _err in outputs for line in out.splitlines()]
+            posted = [sum(1 for line in out.splitlines() if line.startswith("posted ")) for out, _err in outputs]
+            retry = sum(1 for line in lines if line.startswith("retry later"))
+            entry["passes"].append({"pass": number, "posted_per_process": posted, "retry_later": retry,
+                                    "exit_codes": [p.returncode for p in processes],
+                                    "started_s": 0.0 if number == 1 else time.monotonic() - began})
+            print(f"two-schedulers: pass {number}: {posted} posted, {retry} to retry, "
+                  f"{slack.rate_limited_count} 429s", file=sys.stderr)
+            if not retry:
+                break
+            elapsed = time.monotonic() - began
+            next_tick = math.floor(elapsed / args.tick_seconds + 1) * args.tick_seconds
+            time.sleep(max(0.0, next_tick - elapsed))
+            now = SLOT + timedelta(seconds=next_tick)
+        wall = time.monotonic() - began
+        outcome(entry, [slack], [ids], began, wall, from_first_post=True)
+    return entry
+
+
+class RoutedPoster:
+    """One scheduler posting to many workspaces: each workspace's calls go to its own Slack (a
+    stand-in each here), all paced by one per-workspace pacer kept in the database."""
+
+    def __init__(self, posters: dict[str, Any]) -> None:
+        self.posters = posters
+
+    def ready(self, team_id: str) -> None:
+        self.posters[team_id].ready(team_id)
+
+    def __getattr__(self, name: str) -> Any:  # post_prompt, find_prompt, post_digest, ...: routed by team
+        def routed(team_id: str, *rest: Any, **kw: Any) -> Any:
+            return getattr(self.posters[team_id], name)(team_id, *rest, **kw)
+        return routed
+
+
+def run_workspaces(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[str, Any]:
+    """``--workspaces`` workspaces, each its own stand-in with its own budget, in one slot."""
+    from slack_sdk import WebClient
+
+    from coachbot.slackapi import PostingTeam, SlackPromptPoster, prompt_client, workspace_pacer
+    from coachbot.standin.server import StandInSlack
+
+    n, per, budget = args.workspaces, args.workspace_channels, args.per_workspace_per_minute
+    entry: dict[str, Any] = {"case": "workspaces", "workspaces": n, "channels": n * per, "channels_per_workspace": per,
+                             "workspace_per_minute": budget, "posts_per_minute": budget,
+                             "floor_s": floor_seconds(per, budget), "pacer_alone_s": paced_seconds(per, budget),
+                             "passes": []}
+    with ExitStack() as stack:
+        slacks = []
+        for j in range(n):
+            one = StandInSlack(team_id=f"T0WS{j:03d}").start()
+            stack.callback(one.stop)
+            one.set_rate_limits(per_channel_per_second=args.per_channel_per_second, workspace_per_minute=budget)
+            slacks.append(one)
+        ids = [channel_ids(per, f"C0W{j:03d}") for j in range(n)]
+        with bench_database(args.database_url, tmp / "workspaces") as database:
+            entry["database"] = database.kind
+            for one, chans in zip(slacks, ids):
+                joined(one, chans)
+            # Interleaved, as workspaces set up their channels over time, not one workspace after another.
+            order = [(slacks[j].team_id, ids[j][i]) for i in range(per) for j in range(n)]
+            seed_schedules(database.url, [t for t, _ in order], [c for _, c in order],
+                           checked_through=SLOT - timedelta(minutes=1))
+            services, _ = runtime(slacks[0], database.url, budget, args.log_level)
+            pacer = workspace_pacer(budget, services.db)
+            posting = PostingTeam()
+            poster = RoutedPoster({one.team_id: SlackPromptPoster(prompt_client(
+                WebClient(token=one.bot_token, base_url=one.api_url), pacer, posting), pacer, posting)
+                for one in slacks})
+            try:
+                began = time.monotonic()
+                now = SLOT
+                for number in range(1, args.max_passes + 1):
+                    report = services.prompts.send_due(poster, now, workers=args.workers)
+                    entry["passes"].append({"pass": number, "posted": len(report.posted),
+                                            "retry_later": len(report.retry_later)})
+                    print(f"workspaces: pass {number}: {len(report.posted)} posted, {len(report.retry_later)} to "
+                          f"retry", file=sys.stderr)
+                    if not report.retry_later:
+                        break
+                    elapsed = time.monotonic() - began
+                    next_tick = math.floor(elapsed / args.tick_seconds + 1) * args.tick_seconds
+                    time.sleep(max(0.0, next_tick - elapsed))
+                    now = SLOT + timedelta(seconds=next_tick)
+                wall = time.monotonic() - began
+            finally:
+                services.db.dispose()
+            outcome(entry, slacks, ids, began, wall)
+            per_ws = []
+            for one in slacks:
+                times = sorted(c.at for c in one.calls_to("chat.postMessage") if c.status == 200 and c.error is None)
+                per_ws.append((times[-1] - times[0]) if len(times) > 1 else 0.0)
+            entry["per_workspace_first_to_last_s"] = per_ws
+    return entry
+
+
 # --- projection -------------------------------------------------------------------------------
 
 
@@ -427,7 +595,7 @@ def render(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in report["cases"]:
-        if c["case"] == "projection":
+        if c["case"] in SHARED_CASES:
             continue
         ratio = "n/a (floor 0)" if c["ratio_to_floor"] is None else f"{c['ratio_to_floor']:.2f}"
         steady = c.get("steady_posts_per_s")
@@ -440,7 +608,7 @@ def render(report: dict[str, Any]) -> str:
         )
     lines.append("")
     for c in report["cases"]:
-        if c["case"] == "projection":
+        if c["case"] in SHARED_CASES:
             continue
         verdict = ""
         if c["case"] == "matched":
@@ -453,6 +621,28 @@ def render(report: dict[str, Any]) -> str:
                      f"last post {fmt_s(c['first_to_last_post_s'])} s; chat.postMessage answers "
                      f"{c['post_statuses']}; prompt rows {c['prompt_rows']}.{verdict}"
                      + (f" **Incomplete:** {c['incomplete']}." if c.get("incomplete") else ""))
+    shared = [c for c in report["cases"] if c["case"] in ("two-schedulers", "workspaces")]
+    if shared:
+        lines += ["", ("| case | workspaces x channels | budget /min per workspace | floor s | wall s | ratio | "
+                       "duplicates | misses | 429s | verdict (within 1.2x, no duplicate, miss or 429) |"),
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for c in shared:
+            shape = f"{c.get('workspaces', 1)} x {c.get('channels_per_workspace', c['channels']):,}"
+            ratio = "n/a" if c["ratio_to_floor"] is None else f"{c['ratio_to_floor']:.2f}"
+            lines.append(f"| {c['case']} | {shape} | {c['workspace_per_minute']:,} | {fmt_s(c['floor_s'])} | "
+                         f"{fmt_s(c['wall_s'])} | {ratio} | {c['duplicates']} | {c['misses']} | {c['rate_limited']} | "
+                         f"**{'met' if c['goal_met'] else 'NOT met'}** |")
+        for c in shared:
+            if c["case"] == "two-schedulers":
+                lines.append(f"- two-schedulers: two `coachbot prompts send-due` processes, each paced at the whole "
+                             f"budget; passes {c['passes']}; wall s is from the first post to the last; from "
+                             f"starting the processes to both exiting {fmt_s(c.get('process_wall_s'))} s "
+                             f"(ratio {c.get('process_wall_s', 0) / c['floor_s']:.2f} with their start-up).")
+            else:
+                per_ws = c.get("per_workspace_first_to_last_s") or []
+                lines.append(f"- workspaces: one scheduler, each workspace its own stand-in; passes {c['passes']}; "
+                             f"first to last post per workspace {min(per_ws, default=0):.1f}-{max(per_ws, default=0):.1f}"
+                             f" s, all workspaces {fmt_s(c['first_to_last_post_s'])} s.")
     proj = next((c for c in report["cases"] if c["case"] == "projection"), None)
     if proj:
         own = proj.get("own_posts_per_s")
@@ -499,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     cases: list[dict[str, Any]] = []
     with ExitStack() as stack:
         tmp = stack.enter_context(workdir("coachbot-bench-fanout-"))
-        for sub in ("matched", "mismatched", "projection", "idle"):
+        for sub in ("matched", "mismatched", "projection", "idle", "two-schedulers", "workspaces"):
             (tmp / sub).mkdir()
         slack = StandInSlack().start()
         stack.callback(slack.stop)
@@ -521,6 +711,10 @@ def main(argv: list[str] | None = None) -> int:
                 break
             cases.append(run_case(args, slack, tmp, name=name, channels=channels, workspace_per_minute=budget,
                                   posts_per_minute=pace, deadline=deadline))
+        if "two-schedulers" in args.cases and not report.get("incomplete"):
+            cases.append(run_two_schedulers(args, slack, tmp, deadline))
+        if "workspaces" in args.cases and not report.get("incomplete"):
+            cases.append(run_workspaces(args, tmp, deadline))
         if "projection" in args.cases and not report.get("incomplete"):
             proj = run_projection(args, slack, tmp, deadline)
             cases.append(proj)
@@ -533,8 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     posting = [c for c in cases if c["case"] != "projection"]
     ok = not report.get("incomplete") and all(c["duplicates"] == 0 and c["misses"] == 0 for c in posting)
-    matched = next((c for c in cases if c["case"] == "matched"), None)
-    if matched is not None and not matched["goal_met"]:
+    if any(not c["goal_met"] for c in cases if c["case"] in ("matched", "two-schedulers", "workspaces")):
         ok = False
     return 0 if ok else 1
 

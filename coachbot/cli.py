@@ -91,7 +91,7 @@ def _runtime(config: Config):
     _upgrade(db)
     client = web_client(config)
     services = slack_services(config, db, client)
-    return services, scheduled_poster(client, config.posts_per_minute)
+    return services, scheduled_poster(client, config.posts_per_minute, db)
 
 
 @main.command()

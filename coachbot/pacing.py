@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Callable, Protocol
 
 
 class Pacer:
@@ -52,3 +52,67 @@ class Pacer:
         budget restarts from empty (someone else spent it)."""
         with self._lock:
             self._next = max(self._next, self._clock() + seconds + self.tolerance)
+
+
+class WorkspacePacer(Protocol):
+    """Pacing per workspace: Slack's posting budget is per workspace, not per process."""
+
+    def acquire(self, team_id: str) -> float:
+        """Wait for the workspace's next token; returns the seconds waited."""
+        ...
+
+    def pause(self, team_id: str, seconds: float) -> None:
+        """The workspace said 429: nobody posts to it for ``seconds``."""
+        ...
+
+
+class LocalPacers:
+    """One in-process ``Pacer`` per workspace (a single process posting)."""
+
+    def __init__(self, per_minute: float, *, burst: float | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._make = lambda: Pacer(per_minute, burst=burst, clock=clock, sleep=sleep)
+        self._pacers: dict[str, Pacer] = {}
+        self._lock = threading.Lock()
+
+    def _of(self, team_id: str) -> Pacer:
+        with self._lock:
+            if team_id not in self._pacers:
+                self._pacers[team_id] = self._make()
+            return self._pacers[team_id]
+
+    def acquire(self, team_id: str) -> float:
+        return self._of(team_id).acquire()
+
+    def pause(self, team_id: str, seconds: float) -> None:
+        self._of(team_id).pause(seconds)
+
+
+class SharedPacer:
+    """The same bucket per workspace, kept by a store every posting process shares
+    (``coachbot.storage.pace``): two schedulers spend one budget between them.
+
+    ``take(team, now, interval)`` atomically takes a token and returns the bucket's
+    ``max(next_at, now)`` before it; ``hold(team, until)`` keeps everyone out until then.
+    ``clock`` is wall time in epoch seconds, which every process reads alike (the claim
+    leases already rely on clocks in step)."""
+
+    def __init__(self, per_minute: float, *, take: Callable[[str, float, float], float],
+                 hold: Callable[[str, float], None], burst: float | None = None,
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        self.interval = 60.0 / per_minute
+        capacity = burst if burst is not None else per_minute
+        self.tolerance = max(0.0, capacity - 1) * self.interval
+        self._take, self._hold, self._clock, self._sleep = take, hold, clock, sleep
+
+    def acquire(self, team_id: str) -> float:
+        now = self._clock()
+        wait = max(0.0, self._take(team_id, now, self.interval) - self.tolerance - now)
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def pause(self, team_id: str, seconds: float) -> None:
+        self._hold(team_id, self._clock() + seconds + self.tolerance)

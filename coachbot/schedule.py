@@ -515,3 +515,20 @@ def parse_digest(words: str) -> DigestAt | DigestSwitch | DigestQuery:
 def describe_digest(weekday: int, local_time: time, tz: str) -> str:
     """e.g. "Fridays at 16:00 (Europe/Berlin)"."""
     return f"{DAY_FULL_NAMES[weekday]}s at {local_time:%H:%M} ({tz})"
+
+
+# --- the next due instant, for the scheduler's index --------------------------
+
+
+def first_due(after: datetime | None, local_time: str, weekdays: Collection[int], tz: str, *,
+              paused_until: date | None = None) -> datetime | None:
+    """The instant (UTC) of the first slot strictly after ``after``, from a schedule's stored
+    fields (``local_time`` as "HH:MM"); None when there is none (no weekdays, paused to the end
+    of the calendar, an unknown zone). What ``schedules.next_due`` holds."""
+    if after is None or not weekdays:
+        return None
+    try:
+        hours, minutes = local_time.split(":")
+        return next_slot(after, time(int(hours), int(minutes)), weekdays, tz, paused_until=paused_until).at
+    except ValueError:
+        return None

@@ -1,7 +1,9 @@
 """The clock process: APScheduler ticks, the database decides what is due.
 
-Every tick calls ``PromptService.send_due`` and ``DigestService.send_due``; posting is exactly-once whatever
-runs it (this process, a second one, or an operator's ``prompts send-due``). Then it forgets event ids past
+Every tick calls ``PromptService.send_due`` and ``DigestService.send_due``, which take only the schedules
+whose next due instant has come (one indexed statement each, so an idle tick costs the same at any number
+of schedules); posting is exactly-once whatever runs it (this process, a second one, or an operator's
+``prompts send-due``), at one pace per workspace shared by all of them. Then it forgets event ids past
 Slack's retry window (``HousekeepingService``).
 """
 

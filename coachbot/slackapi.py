@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,8 +25,11 @@ from coachbot.errors import (
     SlackRejectedError,
     SlackUnavailableError,
 )
-from coachbot.pacing import Pacer
+from coachbot.pacing import LocalPacers, SharedPacer, WorkspacePacer
 from coachbot.services.people import Directory, PersonInfo
+
+if TYPE_CHECKING:
+    from coachbot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +129,11 @@ class SlackPromptPoster:
     METADATA_TYPE = "coachbot_prompt"
     DIGEST_TYPE = "coachbot_digest"
 
-    def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
+    def __init__(self, client: WebClient, pacer: WorkspacePacer | None = None,
+                 posting: PostingTeam | None = None) -> None:
         self.client = client
         self.pacer = pacer  # shared with the client's 429 handler (see prompt_client)
+        self.posting = posting or PostingTeam()  # which workspace this thread posts to, for that handler
 
     def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
         metadata = {"event_type": self.METADATA_TYPE,
@@ -148,9 +154,10 @@ class SlackPromptPoster:
         except OSError as exc:  # network faults that outlived slack_sdk's retries: Slack may have the post
             raise SlackUnavailableError(type(exc).__name__, maybe_posted=True) from exc
 
-    def ready(self) -> None:
+    def ready(self, team_id: str) -> None:
+        self.posting.team_id = team_id
         if self.pacer is not None:
-            self.pacer.acquire()
+            self.pacer.acquire(team_id)
 
     def _post(self, channel_id: str, message: dict, metadata: dict) -> str:
         return str(self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message)["ts"])
@@ -218,12 +225,20 @@ def _posting_error(exc: SlackApiError) -> PostingError:
     return SlackRejectedError(error or f"HTTP {status}")
 
 
-class PacedRateLimitHandler(RateLimitErrorRetryHandler):
-    """On 429, pause every posting thread for Retry-After (not just this one), then retry."""
+class PostingTeam(threading.local):
+    """The workspace the current thread is posting to: the 429 handler sees only the HTTP request."""
 
-    def __init__(self, pacer: Pacer, max_retry_count: int = 5) -> None:
+    team_id = ""
+
+
+class PacedRateLimitHandler(RateLimitErrorRetryHandler):
+    """On 429, pause every posting thread of the workspace for Retry-After (not just this one),
+    in every process sharing the pacer, then retry."""
+
+    def __init__(self, pacer: WorkspacePacer, posting: PostingTeam, max_retry_count: int = 5) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.pacer = pacer
+        self.posting = posting
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
@@ -234,17 +249,19 @@ class PacedRateLimitHandler(RateLimitErrorRetryHandler):
             seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
         except ValueError:
             seconds = 1.0
-        self.pacer.pause(seconds)
-        self.pacer.acquire()
+        self.pacer.pause(self.posting.team_id, seconds)
+        self.pacer.acquire(self.posting.team_id)
         state.next_attempt_requested = True
         state.increment_current_attempt()
 
 
-def prompt_client(base: WebClient, pacer: Pacer | None = None) -> WebClient:
+def prompt_client(base: WebClient, pacer: WorkspacePacer | None = None,
+                  posting: PostingTeam | None = None) -> WebClient:
     """A client for the scheduler: paced, and retrying 429 (after Retry-After), 5xx and connection faults."""
     client = WebClient(token=base.token, base_url=base.base_url, timeout=10)
     client.retry_handlers.extend([
-        PacedRateLimitHandler(pacer) if pacer is not None else RateLimitErrorRetryHandler(max_retry_count=5),
+        PacedRateLimitHandler(pacer, posting or PostingTeam()) if pacer is not None
+        else RateLimitErrorRetryHandler(max_retry_count=5),
         ServerErrorRetryHandler(max_retry_count=2,
                                 interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.5)),
     ])
@@ -254,9 +271,24 @@ def prompt_client(base: WebClient, pacer: Pacer | None = None) -> WebClient:
 PACE_MARGIN = 0.95
 
 
-def scheduled_poster(base: WebClient, posts_per_minute: int) -> SlackPromptPoster:
-    """The scheduler's poster: one pacer shared by its posting threads and its 429 handler."""
+def workspace_pacer(posts_per_minute: int, db: Database | None = None) -> WorkspacePacer:
+    """The scheduler's pace per workspace: in this process only, or with ``db`` shared by every
+    process posting through that database (``posting_pace``)."""
     # A little under the budget: requests reach Slack with jitter, so two posts paced exactly
     # one interval apart can arrive closer together than that and draw a 429.
-    pacer = Pacer(posts_per_minute * PACE_MARGIN, burst=max(1, int(posts_per_minute * PACE_MARGIN)))
-    return SlackPromptPoster(prompt_client(base, pacer), pacer)
+    rate, burst = posts_per_minute * PACE_MARGIN, max(1, int(posts_per_minute * PACE_MARGIN))
+    if db is None:
+        return LocalPacers(rate, burst=burst)
+    from coachbot.storage import pace
+
+    return SharedPacer(rate, burst=burst,
+                       take=lambda team, now, interval: pace.take(db, team, now=now, interval=interval),
+                       hold=lambda team, until: pace.hold(db, team, until=until))
+
+
+def scheduled_poster(base: WebClient, posts_per_minute: int, db: Database | None = None) -> SlackPromptPoster:
+    """The scheduler's poster: the workspace's pacer shared by its posting threads and its 429 handler
+    (and, with ``db``, by every other process posting to that workspace)."""
+    pacer = workspace_pacer(posts_per_minute, db)
+    posting = PostingTeam()
+    return SlackPromptPoster(prompt_client(base, pacer, posting), pacer, posting)

@@ -372,6 +372,39 @@ def test_two_scheduler_processes_post_each_prompt_once(slack: StandInSlack, db: 
     print(f"\ntwo schedulers: {split[0]} + {split[1]} posted; {time.monotonic() - started:.1f}s")
 
 
+def test_two_scheduler_processes_spend_one_workspace_budget_between_them(
+        slack: StandInSlack, db: Database, pg_url: str, tmp_path: Path):
+    """Each scheduler is paced at the workspace's whole budget (120 posts a minute, a bucket of a
+    minute's worth); with a pacer per process they would post twice that and draw 429s. The budget
+    is one row in the database they both take tokens from."""
+    now = datetime.now(timezone.utc)
+    minute = now.replace(second=0, microsecond=0)
+    channels = [f"C0PACE{i:04d}" for i in range(130)]  # a burst of 114 (95% of the bucket), then 1.9 a second
+    add_schedules(db, slack, channels, local_time=minute.strftime("%H:%M"),
+                  checked_through=minute - timedelta(minutes=1), digest=False)
+    slack.set_rate_limits(per_channel_per_second=1, workspace_per_minute=120)
+    started = time.monotonic()
+    env = {**cli_env(slack, pg_url, log_level="INFO"), "COACHBOT_POSTS_PER_MINUTE": "120"}
+    processes = [start(["scheduler"], env, tmp_path, tmp_path / f"paced{n}.log") for n in (1, 2)]
+    try:
+        slack.wait_for(lambda: any(p.poll() is not None for p in processes)
+                       or len(landed(slack, channels)) == len(channels), timeout=60,
+                       message="the schedulers to post in every channel")
+        time.sleep(0.5)
+        assert all(p.poll() is None for p in processes), "a scheduler exited"
+    finally:
+        for process in processes:
+            stop(process)
+    logs = [(tmp_path / f"paced{n}.log").read_text() for n in (1, 2)]
+    assert all("Traceback" not in log for log in logs), logs
+    assert slack.rate_limited_count == 0, logs
+    assert_exactly_once(slack, db, channels, slot_key=minute.date().isoformat())
+    split = [sum(int(line.split("prompts: ")[1].split(" posted")[0]) for line in log.splitlines()
+                 if "prompts: " in line and " posted, " in line) for log in logs]
+    assert sum(split) == 130 and min(split) > 0, split  # both posted, and together kept to one budget
+    print(f"\ntwo paced schedulers: {split[0]} + {split[1]} posted, no 429; {time.monotonic() - started:.1f}s")
+
+
 # --- 3. two web processes --------------------------------------------------------
 
 

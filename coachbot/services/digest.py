@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
-
 from coachbot import schedule as slots, tracks
 from coachbot.clock import Clock
-from coachbot.errors import ChannelGoneError, InvalidInputError, NotInChannelError, SlackUnavailableError
+from coachbot.errors import InvalidInputError
 from coachbot.services.people import zone
 from coachbot.services.progress import AnswerSummary, ProgressService
-from coachbot.services.fanout import SendReport, Tick, fan_out, log_unavailable
+from coachbot.services.fanout import Job, SendReport, SlotPoster
 from coachbot.services.prompts import CLAIM_LEASE, DEFAULT_GRACE
-from coachbot.storage import ledger, repo
+from coachbot.storage import repo
 from coachbot.storage import progress as store
 from coachbot.storage.db import Database
 from coachbot.storage.models import Digest, Schedule
@@ -68,8 +66,8 @@ class DigestSettings:
 
 
 class DigestPoster(Protocol):
-    def ready(self) -> None:
-        """Wait for this post's turn under Slack's rate limits (called before the lease restarts)."""
+    def ready(self, team_id: str) -> None:
+        """Wait for this post's turn under the workspace's rate limits (called before the lease restarts)."""
         ...
 
     def post_digest(self, team_id: str, channel_id: str, digest: WeeklyDigest, slot_key: str, schedule_id: int) -> str:
@@ -117,7 +115,7 @@ class DigestService:
         request = slots.parse_digest(words)
         now = self.clock.now()
         with self.db.session() as session:
-            row = session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id))
+            row = repo.schedule_of(session, team_id, channel_id)
             if row is None:
                 raise InvalidInputError("The weekly digest comes with a daily prompt, and this channel has none. "
                                         "Set one up with `/prep daily leadership 09:30 weekdays`.")
@@ -181,79 +179,52 @@ class DigestService:
 
     def send_due(self, poster: DigestPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
         """Post every digest due at ``now`` that was not posted yet, exactly once."""
-        return fan_out(self.db, self.clock, now, lambda team_id, schedule_id, tick, report: self._send(
-            poster, team_id, schedule_id, tick, report), what="digest", digests=True, workers=workers)
+        return SlotPoster(self.db, self.clock, _DigestSlots(self), lease=self.lease).send_due(
+            poster, now, workers=workers)
 
-    def _send(self, poster: DigestPoster, team_id: str, schedule_id: int, tick: Tick, report: SendReport) -> None:
-        now = tick.now
-        with self.db.session() as session:
-            row = repo.get_schedule(session, team_id, schedule_id)
-            if row is None or not (row.enabled and row.digest_enabled):
-                return
-            channel_id, mode, tz = row.channel_id, row.mode, row.tz
-            result = slots.due_slots(now, _hhmm(row.digest_time), {row.digest_weekday}, tz,
-                                     since=row.digest_checked_through or row.created_at, grace=self.grace)
-            for missed in result.missed:
-                report.missed.append(f"{team_id}/{channel_id}/digest-{missed.key}")
-            if result.due is None:
-                row.digest_checked_through = max(row.digest_checked_through or now, now)
-                return
-            slot = result.due
-        label = f"{team_id}/{channel_id}/digest-{slot.key}"
 
-        claimed_at = tick.at()
+class _DigestSlots:
+    """The weekly digest as a SlotKind: the ``digests`` ledger, the week's digest built just before
+    posting, and a channel that is gone only costs this week's digest (the prompt side stops the
+    schedule)."""
 
-        def create(session, token: str) -> Digest:
-            return Digest(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
-                          slot_at=slot.at, status="claimed", claim_token=token, claimed_at=claimed_at, attempts=1)
+    kind, what, label, model = "digest", "digest", "digest-", Digest
 
-        taken = ledger.claim(self.db, Digest, team_id=team_id, channel_id=channel_id, slot_key=slot.key, now=claimed_at,
-                             lease=self.lease, create=create, read=lambda session, row: row.slot_at)
-        if taken is None:
-            self._checked(team_id, schedule_id, now, only_if_posted=slot.key)
-            return
-        if taken.recovering:
-            ts = poster.find_digest(team_id, channel_id, slot.key, schedule_id)
-            if ts is not None:
-                self._posted(team_id, schedule_id, taken.row_id, ts, now)
-                report.recovered.append(label)
-                return
-        digest = self.build(team_id, channel_id, slot.at, mode=mode, tz=tz)
-        poster.ready()
-        if not ledger.renew(self.db, Digest, team_id, taken.row_id, taken.token, tick.at()):
-            log.warning("lost the claim on %s while waiting to post; another process has it", label)
-            return
-        try:
-            ts = poster.post_digest(team_id, channel_id, digest, slot.key, schedule_id)
-        except SlackUnavailableError as exc:
-            ledger.release(self.db, Digest, team_id, taken.row_id, taken.token, uncertain=exc.maybe_posted)
-            log_unavailable(label, exc)
-            report.retry_later.append(label)
-            return
-        except (ChannelGoneError, NotInChannelError) as exc:
-            # The prompt side owns stopping the schedule; the digest just gives up on this week.
-            ledger.release(self.db, Digest, team_id, taken.row_id, taken.token, failed=True)
-            log.warning("no digest in %s/%s: %s", team_id, channel_id, type(exc).__name__)
-            report.stopped.append(label)
-            return
-        self._posted(team_id, schedule_id, taken.row_id, ts, now)
-        report.posted.append(label)
+    def __init__(self, service: DigestService) -> None:
+        self.service = service
 
-    def _posted(self, team_id: str, schedule_id: int, digest_id: int, ts: str, now: datetime) -> None:
-        with self.db.session() as session:
-            ledger.mark_posted(session, Digest, team_id, digest_id, ts, now)
-            row = repo.get_schedule(session, team_id, schedule_id)
-            if row is not None:
-                row.digest_checked_through = max(row.digest_checked_through or now, now)
+    def is_on(self, row: Schedule) -> bool:
+        return row.enabled and row.digest_enabled
 
-    def _checked(self, team_id: str, schedule_id: int, now: datetime, *, only_if_posted: str) -> None:
-        with self.db.session() as session:
-            done = session.scalar(select(Digest.id).where(
-                Digest.team_id == team_id, Digest.schedule_id == schedule_id, Digest.slot_key == only_if_posted,
-                Digest.status.in_(("posted", "failed"))))
-            row = repo.get_schedule(session, team_id, schedule_id)
-            if row is not None and done is not None:
-                row.digest_checked_through = max(row.digest_checked_through or now, now)
+    def due(self, row: Schedule, now: datetime) -> slots.DueResult:
+        return slots.due_slots(now, _hhmm(row.digest_time), {row.digest_weekday}, row.tz,
+                               since=row.digest_checked_through or row.created_at, grace=self.service.grace)
+
+    def handled(self, row: Schedule, now: datetime) -> None:
+        row.digest_checked_through = max(row.digest_checked_through or now, now)
+
+    def create(self, session, job: Job, slot: slots.Slot, token: str, at: datetime) -> Digest:
+        return Digest(team_id=job.team_id, channel_id=job.channel_id, schedule_id=job.schedule_id,
+                      slot_key=slot.key, slot_at=slot.at, status="claimed", claim_token=token, claimed_at=at,
+                      attempts=1)
+
+    def read(self, session, digest: Digest) -> datetime:
+        return digest.slot_at
+
+    def find(self, poster: DigestPoster, job: Job, slot: slots.Slot) -> str | None:
+        return poster.find_digest(job.team_id, job.channel_id, slot.key, job.schedule_id)
+
+    def prepare(self, job: Job, slot: slots.Slot, data: datetime) -> WeeklyDigest:
+        return self.service.build(job.team_id, job.channel_id, slot.at, mode=job.mode, tz=job.tz)
+
+    def post(self, poster: DigestPoster, job: Job, slot: slots.Slot, digest: WeeklyDigest) -> str:
+        return poster.post_digest(job.team_id, job.channel_id, digest, slot.key, job.schedule_id)
+
+    def posted(self, session, row: Schedule, data: datetime, now: datetime) -> None:
+        pass  # nothing beyond the ledger and the schedule's checked_through
+
+    def gone(self, poster: DigestPoster, job: Job, exc: Exception) -> None:
+        log.warning("no digest in %s/%s: %s", job.team_id, job.channel_id, type(exc).__name__)
 
 
 def _hhmm(text: str) -> time:

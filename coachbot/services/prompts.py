@@ -18,20 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
-
 from coachbot import rotation, schedule as slots, tracks
 from coachbot.bank import Question, QuestionBank
 from coachbot.clock import Clock
-from coachbot.errors import (
-    ChannelGoneError,
-    InvalidInputError,
-    NotInChannelError,
-    SlackUnavailableError,
-)
-from coachbot.services.fanout import SendReport, Tick, fan_out, log_unavailable
+from coachbot.errors import InvalidInputError, NotInChannelError
+from coachbot.services.fanout import Job, SendReport, SlotPoster
 from coachbot.services.people import PeopleService, zone
-from coachbot.storage import ledger, repo
+from coachbot.storage import repo
 from coachbot.storage.db import Database
 from coachbot.storage.models import Prompt, Schedule
 
@@ -42,8 +35,8 @@ CLAIM_LEASE = timedelta(minutes=2)
 
 
 class PromptPoster(Protocol):
-    def ready(self) -> None:
-        """Wait for this post's turn under Slack's rate limits (called before the lease restarts)."""
+    def ready(self, team_id: str) -> None:
+        """Wait for this post's turn under the workspace's rate limits (called before the lease restarts)."""
         ...
 
     def post_prompt(self, team_id: str, channel_id: str, question: Question, slot_key: str, schedule_id: int) -> str:
@@ -252,7 +245,7 @@ class PromptService:
 
     @staticmethod
     def _row(session, team_id: str, channel_id: str) -> Schedule | None:
-        return session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id))
+        return repo.schedule_of(session, team_id, channel_id)
 
     def _view(self, row: Schedule, now: datetime) -> ScheduleView:
         local_time, weekdays = _local_time(row.local_time), _weekdays(row.weekdays)
@@ -272,60 +265,8 @@ class PromptService:
     def send_due(self, poster: PromptPoster, now: datetime | None = None, *, workers: int = 8) -> SendReport:
         """Post every prompt due at ``now`` that was not posted yet. Safe to run
         twice, or in two processes at once: each slot is posted once."""
-        return fan_out(self.db, self.clock, now, lambda team_id, schedule_id, tick, report: self._send_schedule(
-            poster, team_id, schedule_id, tick, report), what="schedule", workers=workers)
-
-    def _send_schedule(self, poster: PromptPoster, team_id: str, schedule_id: int, tick: Tick,
-                       report: SendReport) -> None:
-        now = tick.now
-        with self.db.session() as session:
-            row = repo.get_schedule(session, team_id, schedule_id)
-            if row is None or not row.enabled:
-                return
-            channel_id, created_by = row.channel_id, row.created_by
-            result = slots.due_slots(now, _local_time(row.local_time), _weekdays(row.weekdays), row.tz,
-                                     since=row.checked_through, grace=self.grace, paused_until=row.paused_until)
-            for missed in result.missed:
-                log.info("skipped prompt for %s/%s on %s: outside the %s grace window", team_id, channel_id,
-                         missed.key, self.grace)
-                report.missed.append(f"{team_id}/{channel_id}/{missed.key}")
-            if result.due is None:
-                row.checked_through = max(row.checked_through, now)
-                return
-            slot = result.due
-        label = f"{team_id}/{channel_id}/{slot.key}"
-        claim = self._claim(team_id, schedule_id, channel_id, slot, tick.at())
-        if claim is None:
-            self._advance(team_id, schedule_id, now)
-            return
-        prompt_id, token, question, recovering = claim
-        if recovering:
-            ts = poster.find_prompt(team_id, channel_id, slot.key, schedule_id, slot.at - timedelta(hours=1))
-            if ts is not None:
-                self._posted(team_id, schedule_id, prompt_id, token, ts, question, now)
-                report.recovered.append(label)
-                return
-        poster.ready()
-        if not ledger.renew(self.db, Prompt, team_id, prompt_id, token, tick.at()):
-            log.warning("lost the claim on %s while waiting to post; another process has it", label)
-            return
-        try:
-            ts = poster.post_prompt(team_id, channel_id, question, slot.key, schedule_id)
-        except SlackUnavailableError as exc:
-            ledger.release(self.db, Prompt, team_id, prompt_id, token, uncertain=exc.maybe_posted)
-            log_unavailable(label, exc)
-            report.retry_later.append(label)
-            return
-        except (ChannelGoneError, NotInChannelError) as exc:
-            self._release(team_id, prompt_id, token, failed=True)
-            self._disable(team_id, schedule_id, exc)
-            if isinstance(exc, NotInChannelError):
-                poster.tell_owner(team_id, created_by, channel_id, "not_in_channel")
-            log.warning("stopped the daily prompt in %s/%s: %s", team_id, channel_id, type(exc).__name__)
-            report.stopped.append(label)
-            return
-        self._posted(team_id, schedule_id, prompt_id, token, ts, question, now)
-        report.posted.append(label)
+        return SlotPoster(self.db, self.clock, _PromptSlots(self), lease=self.lease).send_due(
+            poster, now, workers=workers)
 
     def _pick(self, session, row: Schedule, slot: slots.Slot) -> Question:
         track, category = self._kind(row)
@@ -349,51 +290,11 @@ class PromptService:
         category = tracks.CATEGORIES[row.posted_count % len(tracks.CATEGORIES)]
         return category.track, category.slug
 
-    def _claim(self, team_id: str, schedule_id: int, channel_id: str, slot: slots.Slot, now: datetime):
-        """Take the slot. Returns (prompt id, claim token, question, recovering) or None if it is
-        posted or held by a live claim elsewhere."""
-
-        def create(session, token: str) -> Prompt:
-            question = self._pick(session, repo.get_schedule(session, team_id, schedule_id), slot)
-            return Prompt(team_id=team_id, channel_id=channel_id, schedule_id=schedule_id, slot_key=slot.key,
-                          slot_at=slot.at, status="claimed", claim_token=token, claimed_at=now, attempts=1,
-                          question_id=question.id, question_text=question.text, track=question.track,
-                          category=question.category)
-
-        def read(session, prompt: Prompt) -> Question:
-            return self.bank.get(prompt.question_id) or self._snapshot(prompt)
-
-        taken = ledger.claim(self.db, Prompt, team_id=team_id, channel_id=channel_id, slot_key=slot.key, now=now,
-                             lease=self.lease, create=create, read=read)
-        return None if taken is None else (taken.row_id, taken.token, taken.data, taken.recovering)
-
     @staticmethod
     def _snapshot(prompt: Prompt) -> Question:
         """The question as it was when the slot was claimed, if the bank has since dropped it."""
         return Question(prompt.question_id, prompt.track, prompt.category, "mid", prompt.question_text, ("",) * 3,
                         ("",) * 2, "")
-
-    def _posted(self, team_id: str, schedule_id: int, prompt_id: int, token: str, ts: str, question: Question,
-                now: datetime) -> None:
-        with self.db.session() as session:
-            ledger.mark_posted(session, Prompt, team_id, prompt_id, ts, now)
-            row = repo.get_schedule(session, team_id, schedule_id)
-            if row is not None:
-                row.posted_count += 1
-                row.checked_through = max(row.checked_through, now)
-                repo.mark_seen(session, team_id, f"channel:{row.channel_id}", question.id, question.category, now)
-
-    def _release(self, team_id: str, prompt_id: int, token: str, *, failed: bool = False) -> None:
-        ledger.release(self.db, Prompt, team_id, prompt_id, token, failed=failed)
-
-    def _advance(self, team_id: str, schedule_id: int, now: datetime) -> None:
-        with self.db.session() as session:
-            row = repo.get_schedule(session, team_id, schedule_id)
-            posted = session.scalar(select(Prompt.id).where(
-                Prompt.team_id == team_id, Prompt.schedule_id == schedule_id, Prompt.status == "posted",
-                Prompt.posted_at <= now).order_by(Prompt.id.desc()).limit(1))
-            if row is not None and posted is not None:
-                row.checked_through = max(row.checked_through, now)
 
     def _disable(self, team_id: str, schedule_id: int, exc: Exception) -> None:
         note = {"NotInChannelError": "paused: coachbot is not in this private channel; /invite it to resume",
@@ -409,6 +310,54 @@ class PromptService:
 
     def prompt_at(self, team_id: str, channel_id: str, message_ts: str) -> Prompt | None:
         with self.db.session() as session:
-            return session.scalar(select(Prompt).where(
-                Prompt.team_id == team_id, Prompt.channel_id == channel_id, Prompt.message_ts == message_ts,
-                Prompt.status == "posted"))
+            return repo.posted_prompt_at(session, team_id, channel_id, message_ts)
+
+
+class _PromptSlots:
+    """The daily prompt as a SlotKind: the ``prompts`` ledger, a question from the rotation,
+    and a schedule stopped when its channel is gone."""
+
+    kind, what, label, model = "prompt", "schedule", "", Prompt
+
+    def __init__(self, service: PromptService) -> None:
+        self.service = service
+
+    def is_on(self, row: Schedule) -> bool:
+        return row.enabled
+
+    def due(self, row: Schedule, now: datetime) -> slots.DueResult:
+        return slots.due_slots(now, _local_time(row.local_time), _weekdays(row.weekdays), row.tz,
+                               since=row.checked_through, grace=self.service.grace, paused_until=row.paused_until)
+
+    def handled(self, row: Schedule, now: datetime) -> None:
+        row.checked_through = max(row.checked_through, now)
+
+    def create(self, session, job: Job, slot: slots.Slot, token: str, at: datetime) -> Prompt:
+        question = self.service._pick(session, repo.get_schedule(session, job.team_id, job.schedule_id), slot)
+        return Prompt(team_id=job.team_id, channel_id=job.channel_id, schedule_id=job.schedule_id,
+                      slot_key=slot.key, slot_at=slot.at, status="claimed", claim_token=token, claimed_at=at,
+                      attempts=1, question_id=question.id, question_text=question.text, track=question.track,
+                      category=question.category)
+
+    def read(self, session, prompt: Prompt) -> Question:
+        return self.service.bank.get(prompt.question_id) or self.service._snapshot(prompt)
+
+    def find(self, poster: PromptPoster, job: Job, slot: slots.Slot) -> str | None:
+        return poster.find_prompt(job.team_id, job.channel_id, slot.key, job.schedule_id,
+                                  slot.at - timedelta(hours=1))
+
+    def prepare(self, job: Job, slot: slots.Slot, question: Question) -> Question:
+        return question
+
+    def post(self, poster: PromptPoster, job: Job, slot: slots.Slot, question: Question) -> str:
+        return poster.post_prompt(job.team_id, job.channel_id, question, slot.key, job.schedule_id)
+
+    def posted(self, session, row: Schedule, question: Question, now: datetime) -> None:
+        row.posted_count += 1
+        repo.mark_seen(session, row.team_id, f"channel:{row.channel_id}", question.id, question.category, now)
+
+    def gone(self, poster: PromptPoster, job: Job, exc: Exception) -> None:
+        self.service._disable(job.team_id, job.schedule_id, exc)
+        if isinstance(exc, NotInChannelError):
+            poster.tell_owner(job.team_id, job.created_by, job.channel_id, "not_in_channel")
+        log.warning("stopped the daily prompt in %s/%s: %s", job.team_id, job.channel_id, type(exc).__name__)

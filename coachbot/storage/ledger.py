@@ -89,3 +89,10 @@ def release(db: Database, model: Any, team_id: str, row_id: int, token: str, *, 
     with db.session() as session:
         session.execute(update(model).where(model.team_id == team_id, model.id == row_id, model.claim_token == token)
                         .values(status=status, claim_token=None))
+
+
+def is_settled(session: Session, model: Any, team_id: str, channel_id: str, slot_key: str) -> bool:
+    """Whether the slot is done with: posted, or failed for good."""
+    return session.scalar(select(model.id).where(
+        model.team_id == team_id, model.channel_id == channel_id, model.slot_key == slot_key,
+        model.status.in_(("posted", "failed")))) is not None

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -15,8 +16,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text as sql_text,
 )
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from coachbot.schedule import first_due
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -164,8 +169,54 @@ class Schedule(Base):
     digest_weekday: Mapped[int] = mapped_column(default=4)  # 0 = Monday; Friday by default
     digest_time: Mapped[str] = mapped_column(String(5), default="16:00")
     digest_checked_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The instant the next unhandled slot is due (UTC), kept by coachbot.storage.due on every change; NULL
+    # when nothing can come due (off, removed, paused to the end of the calendar). A tick reads only the
+    # rows whose instant has come, through these indexes, so an idle tick costs the same at any scale.
+    next_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest_next_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_schedules_team_channel"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", name="uq_schedules_team_channel"),
+        Index("ix_schedules_next_due", "next_due", postgresql_where=sql_text("next_due IS NOT NULL"),
+              sqlite_where=sql_text("next_due IS NOT NULL")),
+        Index("ix_schedules_digest_next_due", "digest_next_due", postgresql_where=sql_text("digest_next_due IS NOT NULL"),
+              sqlite_where=sql_text("digest_next_due IS NOT NULL")),
+    )
+
+
+def prompt_due(row: Schedule) -> datetime | None:
+    """When the schedule's first unhandled daily slot is due; None while it is off."""
+    if row.enabled is False:  # None: not set yet on a new row, which the column's default turns on
+        return None
+    weekdays = frozenset(int(d) for d in (row.weekdays or "").split(",") if d)
+    return first_due(row.checked_through, row.local_time, weekdays, row.tz, paused_until=row.paused_until)
+
+
+def digest_due(row: Schedule) -> datetime | None:
+    """When the schedule's first unhandled weekly digest is due; None while either is off."""
+    if row.enabled is False or row.digest_enabled is False:
+        return None
+    weekday = 4 if row.digest_weekday is None else row.digest_weekday
+    return first_due(row.digest_checked_through or row.created_at, row.digest_time or "16:00", {weekday}, row.tz)
+
+
+@event.listens_for(Schedule, "before_insert")
+@event.listens_for(Schedule, "before_update")
+def _next_due_in_step(_mapper, _connection, row: Schedule) -> None:
+    # Every change made through the ORM writes both instants from the row's new state.
+    row.next_due = prompt_due(row)
+    row.digest_next_due = digest_due(row)
+
+
+class PostingPace(Base):
+    """A workspace's posting budget, shared by every process that posts to it: a token bucket in its
+    virtual-time form (GCRA, as coachbot.pacing.Pacer), updated in one atomic statement per post."""
+
+    __tablename__ = "posting_pace"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # When the bucket would next be empty-and-refilled, in seconds since the epoch.
+    next_at: Mapped[float] = mapped_column(Double)
 
 
 class Prompt(Base):

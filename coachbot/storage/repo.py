@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from coachbot.storage import upsert
-from coachbot.storage.models import Answer, Member, ProcessedEvent, Schedule, SeenQuestion
+from coachbot.storage.models import Answer, Member, ProcessedEvent, Prompt, Schedule, SeenQuestion
 
 
 # --- rotation -------------------------------------------------------------
@@ -122,7 +122,8 @@ def pause_schedule_if_enabled(session: Session, team_id: str, channel_id: str, n
     return session.scalar(
         update(Schedule)
         .where(Schedule.team_id == team_id, Schedule.channel_id == channel_id, Schedule.enabled.is_(True))
-        .values(enabled=False, status_note=note, updated_at=at)
+        # A Core UPDATE skips the mapper event that keeps the due instants: off means NULL.
+        .values(enabled=False, status_note=note, updated_at=at, next_due=None, digest_next_due=None)
         .returning(Schedule.created_by)
     )
 
@@ -141,3 +142,15 @@ def forget_processed_events(session: Session, before: datetime, limit: int) -> i
     result = session.execute(delete(ProcessedEvent).where(
         tuple_(ProcessedEvent.team_id, ProcessedEvent.event_id).in_(oldest)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def schedule_of(session: Session, team_id: str, channel_id: str) -> Schedule | None:
+    """A channel's schedule (one per channel)."""
+    return session.scalar(select(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id))
+
+
+def posted_prompt_at(session: Session, team_id: str, channel_id: str, message_ts: str) -> Prompt | None:
+    """The posted daily prompt that is this message, if any (thread replies to it are answers)."""
+    return session.scalar(select(Prompt).where(
+        Prompt.team_id == team_id, Prompt.channel_id == channel_id, Prompt.message_ts == message_ts,
+        Prompt.status == "posted"))
