@@ -143,7 +143,10 @@ def test_coachbot_socket_runs_the_whole_product(slack: StandInSlack, socket_mode
         engine = create_engine(database_url)
         with engine.begin() as connection:
             earlier = now - timedelta(hours=1)
-            connection.execute(update(Schedule).values(checked_through=earlier, digest_checked_through=earlier))
+            # A Core UPDATE keeps no next-due instant by itself (the ORM does): set it to this minute's slot.
+            due = now.replace(second=0, microsecond=0)
+            connection.execute(update(Schedule).values(checked_through=earlier, digest_checked_through=earlier,
+                                                       next_due=due, digest_next_due=due))
         engine.dispose()
         scheduler = wait_until(lambda: children_of(process.pid), what="the scheduler process")
         os.kill(scheduler[0], signal.SIGKILL)
@@ -400,7 +403,8 @@ def test_two_processes_never_handle_one_envelope_or_one_event_twice(
         driver.wait_message(CHANNEL)  # the announcement: the schedule is stored
         engine = create_engine(database_url)
         with engine.begin() as connection:
-            connection.execute(update(Schedule).values(checked_through=now - timedelta(hours=1)))
+            connection.execute(update(Schedule).values(checked_through=now - timedelta(hours=1),
+                                                       next_due=now.replace(second=0, microsecond=0)))
         engine.dispose()
         config = Config.from_env(env, mode=CLOCK)
         services = slack_services(config, Database(database_url), web_client(config))
