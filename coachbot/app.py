@@ -20,6 +20,7 @@ from coachbot.clock import Clock, SystemClock
 from coachbot.config import Config
 from coachbot.handlers import register_events, register_interactive
 from coachbot.handlers.errors import on_error
+from coachbot.handlers.replies import Replies
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
 from coachbot.services.digest import DigestService
@@ -93,8 +94,9 @@ class ProvideServices(Middleware):
     A class rather than a decorated function: Bolt calls a function middleware through its
     argument injection on every request, which is most of this middleware's cost."""
 
-    def __init__(self, services: Services, background: Executor) -> None:
+    def __init__(self, services: Services, background: Executor, replies: Replies) -> None:
         self.services = services
+        self.replies = replies
         # Work that follows an ack runs there, so it never holds a listener thread that the next
         # request needs for its own ack.
         self.background = background
@@ -102,25 +104,29 @@ class ProvideServices(Middleware):
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         req.context["services"] = self.services
         req.context["background"] = self.background
+        req.context["replies"] = self.replies
         return next()
 
 
 def build_bolt_app(
     config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None,
-    *, kind: str = INTERACTIVE, background: Executor | None = None,
+    *, kind: str = INTERACTIVE, background: Executor | None = None, replies: Replies | None = None,
 ) -> App:
     """A Bolt app for one kind of request: ``interactive`` (slash commands, buttons, modals),
     ``events`` (the Events API) or ``all`` (Socket Mode, one connection for everything).
 
-    Each processes a request before responding to it. Interactive listeners ack at once
-    and hand anything slow to the ``background`` pool, so a person never waits on the
-    database for the 3-second ack (and Bolt need not poll for the ack from another
-    thread). Event listeners store the event before the response: an event is
+    Each processes a request before responding to it. Interactive listeners run their work on
+    the ``replies`` pool and wait for it up to the ack budget (``handlers.replies``): a quick
+    reply goes in the ack, a slow one follows it, so the 3-second ack holds even when the
+    database is slow. Event listeners store the event before the response: an event is
     acknowledged only once it is stored, so if the database is down Slack gets a 503
     and delivers it again.
     """
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     background = background or executor
+    # Never the listener pool: a listener waits on its reply, which must not queue behind it.
+    replies = replies or Replies(ThreadPoolExecutor(max_workers=16, thread_name_prefix="reply"),
+                                 config.ack_budget_ms / 1000)
     app = App(
         client=client,
         # Our own pool, so shutdown can wait for listeners still finishing after their ack.
@@ -132,7 +138,7 @@ def build_bolt_app(
         process_before_response=True,
     )
 
-    app.use(ProvideServices(services, background))
+    app.use(ProvideServices(services, background, replies))
 
     app.error(on_error)
     # Bolt logs the whole body of a request that fails verification at INFO; bodies hold answers.
@@ -157,10 +163,17 @@ def assemble_web_app(config: Config, services: Services, client: WebClient,
     background: Executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
     if after_ack is not None:
         background = Handoff(after_ack, SHARED, {"services": services, "client": client}, fallback=background)
+    # Interactive work (a card to pick, an answer to store) runs here while its listener waits
+    # for it up to the ack budget: a pool of its own, so the listener threads stay free for acks.
+    reply_pool = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="reply")
+    replies = Replies(reply_pool, config.ack_budget_ms / 1000)
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    pools = (executor,) if background is executor else (executor, background)
-    return WebApp(build_bolt_app(config, services, client, executor, background=background), services.db, pools,
-                  events=build_bolt_app(config, services, client, executor, kind=EVENTS, background=background),
+    # Listeners first at shutdown: they may still hand work to the next pools.
+    pools = tuple(dict.fromkeys((executor, reply_pool, background)))
+    return WebApp(build_bolt_app(config, services, client, executor, background=background, replies=replies),
+                  services.db, pools,
+                  events=build_bolt_app(config, services, client, executor, kind=EVENTS, background=background,
+                                        replies=replies),
                   signing_secret=config.signing_secret)
 
 

@@ -72,6 +72,7 @@ class Config:
     admins: frozenset[str] = field(default_factory=frozenset)
     grace: timedelta = timedelta(hours=2)
     posts_per_minute: int = 300  # the pace of scheduled posts to Slack (per workspace)
+    ack_budget_ms: int = 1500  # how long an ack waits for its reply before sending it later (handlers.replies)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, need_app_token: bool = False) -> "Config":
@@ -95,6 +96,7 @@ class Config:
             admins=frozenset(a for a in environ.get("COACHBOT_ADMINS", "").replace(",", " ").split() if a),
             grace=parse_grace(environ.get("COACHBOT_GRACE_MINUTES", "").strip() or "120"),
             posts_per_minute=parse_rate(environ.get("COACHBOT_POSTS_PER_MINUTE", "").strip() or "300"),
+            ack_budget_ms=parse_budget(environ.get("COACHBOT_ACK_BUDGET_MS", "").strip() or "1500"),
         )
 
 
@@ -140,4 +142,15 @@ def parse_grace(value: str) -> timedelta:
 def parse_rate(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"COACHBOT_POSTS_PER_MINUTE is malformed: {value!r} is not a whole number of posts (1 or more).")
+    return int(value)
+
+
+#: Slack waits 3 s for an ack; the budget leaves room for the request's own way there and back.
+MAX_ACK_BUDGET_MS = 2500
+
+
+def parse_budget(value: str) -> int:
+    if not value.isdigit() or int(value) > MAX_ACK_BUDGET_MS:
+        raise ConfigError(f"COACHBOT_ACK_BUDGET_MS is malformed: {value!r} is not a whole number of milliseconds "
+                          f"from 0 to {MAX_ACK_BUDGET_MS} (Slack waits 3 seconds for an acknowledgement).")
     return int(value)

@@ -32,21 +32,30 @@ FALLBACK = "Something went wrong on my side. Please try again; if it keeps happe
 
 def on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
     """The last word for anything a listener did not handle."""
-    kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
-    if isinstance(error, CoachbotError):
-        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
-    else:
-        log.error("unhandled error in a listener", exc_info=error)
+    log_failure(error, body)
     if body.get("type") == "event_callback" and isinstance(error, StorageUnavailableError):
         # Not stored, so not acknowledged: Slack delivers the event again later.
         return BoltResponse(status=503, body="")
-    text = str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
+    text = friendly_text(error)
     if respond is not None and (body.get("response_url") or body.get("response_urls")):
         try:
             respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
         except Exception:  # respond itself failing must not hide the original error
             log.warning("could not deliver the error message to the person")
     return None
+
+
+def log_failure(error: Exception, body: dict[str, Any]) -> None:
+    kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
+    if isinstance(error, CoachbotError):
+        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
+    else:
+        log.error("unhandled error in a listener", exc_info=error)
+
+
+def friendly_text(error: Exception) -> str:
+    """What the person is told: the reason for bad input, a plain word for anything else."""
+    return str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
 
 
 def later(background: Executor, body: dict[str, Any], respond: Any, work: Callable[..., None], *args: Any) -> None:

@@ -62,10 +62,13 @@ def reaction_removed(event: dict[str, Any], body: dict[str, Any], services: Serv
         services.reactions.removed(**found)
 
 
-def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services) -> None:
+def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services,
+                background: Executor) -> None:
     if event.get("tab", "home") != "home" or not _text(event.get("user")) or not _text(body.get("team_id")):
         return
-    publish_home(client, services, body["team_id"], event["user"])
+    # Nothing to store: the dashboard (channels, permalinks from Slack) and views.publish all
+    # follow the ack, so Slack's calls never delay it or run inside a database session.
+    background.submit(_publish_home, client, services, body["team_id"], event["user"])
 
 
 def bot_left(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
@@ -117,6 +120,13 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
         # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it.
         background.submit(_tell, client, channel, user, thread_ts,
                           blocks.thread_feedback_message(stored.question, stored.feedback))
+
+
+def _publish_home(client: WebClient, services: Services, team: str, user: str) -> None:
+    try:
+        publish_home(client, services, team, user)
+    except Exception:  # the next opening publishes it again; nothing is lost
+        log.warning("could not publish App Home for %s in %s", user, team, exc_info=True)
 
 
 def _text(value: Any) -> str:

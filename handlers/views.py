@@ -8,12 +8,14 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
 from coachbot.bank import Question
 from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import later
+from coachbot.handlers.errors import friendly_text, later, log_failure
+from coachbot.handlers.replies import Replies
 from coachbot.handlers.posting import post_or_explain
 from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
@@ -44,33 +46,49 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services,
-                  background: Executor) -> None:
+                  replies: Replies, background: Executor) -> None:
     team, user = payloads.team_id(body), payloads.user_id(body)
     text, share = _typed(view)
-    try:
-        payloads.require_actor(body)
-        origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
-        share_to = origin.channel_id if (share or origin.always_share) else None
-        stored, feedback = services.practice.record_answer(
-            team_id=team,
-            user_id=user,
-            question_id=origin.question_id,
-            text=text,
-            source="modal",
-            limit=MODAL_MAX_CHARS,
-        )
-    except (InvalidInputError, NotFoundError) as exc:
-        message = str(exc) if isinstance(exc, InvalidInputError) else "That question no longer exists. Close this and ask for another."
-        ack(response_action="errors", errors={blocks.BLOCK_ANSWER: message})
-        return
-    except StorageUnavailableError:
-        log.warning("answer from %s in %s not saved: database unavailable", user, team)
-        ack(response_action="errors", errors={blocks.BLOCK_ANSWER: SAVE_FAILED})
-        return
-    question = services.practice.question(stored.question_id)
-    ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
-    later(background, body, None, _after_answer, client, services, team, user, origin, share_to, question,
-          stored)
+
+    def work() -> dict[str, Any]:
+        try:
+            payloads.require_actor(body)
+            origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
+            share_to = origin.channel_id if (share or origin.always_share) else None
+            stored, feedback = services.practice.record_answer(
+                team_id=team,
+                user_id=user,
+                question_id=origin.question_id,
+                text=text,
+                source="modal",
+                limit=MODAL_MAX_CHARS,
+            )
+        except (InvalidInputError, NotFoundError) as exc:
+            message = str(exc) if isinstance(exc, InvalidInputError) else "That question no longer exists. Close this and ask for another."
+            return {"response_action": "errors", "errors": {blocks.BLOCK_ANSWER: message}}
+        except StorageUnavailableError:
+            log.warning("answer from %s in %s not saved: database unavailable", user, team)
+            return {"response_action": "errors", "errors": {blocks.BLOCK_ANSWER: SAVE_FAILED}}
+        question = services.practice.question(stored.question_id)
+        later(background, body, None, _after_answer, client, services, team, user, origin, share_to, question,
+              stored)
+        return {"response_action": "update", "view": blocks.feedback_view(question, feedback, shared_to=share_to)}
+
+    def late(result: dict[str, Any] | Exception) -> None:
+        """Past the budget the modal shows blocks.saving_view(); now it shows the outcome."""
+        if isinstance(result, Exception):
+            log_failure(result, body)
+            shown = blocks.not_saved_view(friendly_text(result), text)
+        elif result["response_action"] == "errors":
+            shown = blocks.not_saved_view(result["errors"][blocks.BLOCK_ANSWER], text)
+        else:
+            shown = result["view"]
+        try:
+            client.views_update(view_id=view.get("id"), view=shown)
+        except (SlackApiError, OSError) as exc:  # the person closed the modal, or Slack is down
+            log.warning("could not show the outcome of a slow answer submission: %s", type(exc).__name__)
+
+    replies.view(ack, body, work, late, waiting=blocks.saving_view())
 
 
 def _after_answer(client: WebClient, services: Services, team: str, user: str, origin: payloads.AnswerContext,

@@ -83,7 +83,11 @@ class SlackDriver:
             text=sent, user_id=user, team_id=self.team_id, channel_id=channel, response_url=url,
             trigger_id=self.slack.new_trigger_id(user), command=command,
         )
-        return self.sender.send(body, content_type)
+        sent = self.sender.send(body, content_type)
+        reply = _ack_message(sent)
+        if reply is not None:
+            self.slack.show_ack_reply(url, reply)
+        return sent
 
     def click(self, user: str, seen: Seen, action_id: str) -> SentResponse:
         block_id, element = find_button(seen.blocks, action_id)
@@ -273,6 +277,17 @@ class SlackDriver:
     def seen_view(view: View) -> Seen:
         """A modal or App Home view as something to :meth:`click` on."""
         return Seen(view.blocks, None, None, False, view=view.view)
+
+
+def _ack_message(sent: SentResponse) -> JsonDict | None:
+    """The message a slash command's 200 carries, if any (an empty body is a bare ack)."""
+    if sent.status != 200 or not sent.body.strip():
+        return None
+    if not (sent.header("content-type") or "").startswith("application/json"):
+        # Slack shows a plain-text body as the reply's text.
+        return {"text": sent.text}
+    found = sent.json()
+    return found if isinstance(found, dict) and (found.get("text") or found.get("blocks")) else None
 
 
 def _reaction_target(target: Message | Seen | str, ts: str | None) -> tuple[str, str]:
