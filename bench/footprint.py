@@ -31,7 +31,7 @@ from bench.common import (
     ServerProcess,
     bench_database,
     free_port,
-    after_ack_pids,
+    job_worker_pids,
     gunicorn_workers,
     machine,
     proc_shared,
@@ -179,7 +179,7 @@ def render(report: dict[str, Any]) -> str:
             lines.append(row(f"worker after {point['requests']:,} requests", point))
         lines += [f"| worker peak RSS (VmHWM) | {mem['hwm_kib'] / 1024:.1f} | | |",
                   row("gunicorn master", mem["master"]),
-                  *[row("after-ack process (coachbot.afterack)", r) for r in mem.get("after_ack", [])],
+                  *[row("job worker (coachbot worker)", r) for r in mem.get("job_worker", [])],
                   "",
                   (f"- Load: {mem['load']['count']:,} requests answered 200 of {mem['load']['sent']:,} sent, "
                    f"{mem['replies_delivered']:,} deferred replies delivered; ack p50 "
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             status = proc_status(worker)
             memory.update(hwm_kib=status["VmHWM"], threads=status["Threads"],
                           master=reading(server.pid), replies_delivered=delivered,
-                          after_ack=[reading(pid) for pid in after_ack_pids(server.pid)],
+                          job_worker=[reading(pid) for pid in job_worker_pids(server.pid)],
                           load={**summarize(latencies, elapsed), "sent": sent})
             report["memory"] = memory
     report["duration_s"] = time.monotonic() - began

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from concurrent.futures import Executor
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from slack_bolt import BoltResponse
 
@@ -56,19 +55,6 @@ def log_failure(error: Exception, body: dict[str, Any]) -> None:
 def friendly_text(error: Exception) -> str:
     """What the person is told: the reason for bad input, a plain word for anything else."""
     return str(error) if isinstance(error, InvalidInputError) else FRIENDLY.get(type(error), FALLBACK)
-
-
-def later(background: Executor, body: dict[str, Any], respond: Any, work: Callable[..., None], *args: Any) -> None:
-    """Run ``work(*args)`` after the ack, on the pool for such work, replying on failure.
-
-    The app processes requests before responding (no polling for the ack), so anything
-    slow that can wait belongs here rather than in the listener."""
-    background.submit(_run_replying, body, respond, work, args)
-
-
-def _run_replying(body: dict[str, Any], respond: Any, work: Callable[..., None], args: tuple[Any, ...]) -> None:
-    with replying(body, respond):
-        work(*args)
 
 
 @contextmanager

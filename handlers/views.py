@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,15 +10,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
-from coachbot.bank import Question
 from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import friendly_text, later, log_failure
+from coachbot.handlers.errors import friendly_text, log_failure
 from coachbot.handlers.replies import Replies
-from coachbot.handlers.posting import post_or_explain
-from coachbot.handlers.progress import publish_home
 from coachbot.services import Services
-from coachbot.services.practice import MODAL_MAX_CHARS, StoredAnswer
+from coachbot.jobs import JobRunner
+from coachbot.services.practice import MODAL_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +43,7 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services,
-                  replies: Replies, background: Executor) -> None:
+                  replies: Replies, jobs: JobRunner) -> None:
     team, user = payloads.team_id(body), payloads.user_id(body)
     text, share = _typed(view)
 
@@ -70,8 +67,7 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
             log.warning("answer from %s in %s not saved: database unavailable", user, team)
             return {"response_action": "errors", "errors": {blocks.BLOCK_ANSWER: SAVE_FAILED}}
         question = services.practice.question(stored.question_id)
-        later(background, body, None, _after_answer, client, services, team, user, origin, share_to, question,
-              stored)
+        _after_answer(jobs, team, user, origin, share_to, stored.id)
         return {"response_action": "update", "view": blocks.feedback_view(question, feedback, shared_to=share_to)}
 
     def late(result: dict[str, Any] | Exception) -> None:
@@ -91,18 +87,11 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
     replies.view(ack, body, work, late, waiting=blocks.saving_view())
 
 
-def _after_answer(client: WebClient, services: Services, team: str, user: str, origin: payloads.AnswerContext,
-                  share_to: str | None, question: Question, stored: StoredAnswer) -> None:
-    """What follows a saved answer: refresh App Home, post the answer where it was shared."""
+def _after_answer(jobs: JobRunner, team: str, user: str, origin: payloads.AnswerContext, share_to: str | None,
+                  answer_id: int) -> None:
+    """What follows a saved answer, after the ack: refresh App Home, post the answer where it was shared."""
     if origin.from_home:
-        publish_home(client, services, team, user)
+        jobs.submit("publish_home", {"team_id": team, "user_id": user, "key": f"answer:{answer_id}"})
     if share_to:
-        posted = post_or_explain(
-            client, None, share_to, blocks.shared_answer(user, question, stored.text),
-            **({"thread_ts": origin.thread_ts} if origin.thread_ts else {}),
-        )
-        if posted is not None:
-            services.practice.mark_shared(team, stored.id, share_to, posted["ts"])
-        else:
-            client.chat_postEphemeral(channel=share_to, user=user, **blocks.error_message(
-                "Your answer is saved, but I couldn't post it in the channel. Invite me with `/invite @coachbot`."))
+        jobs.submit("share_answer", {"team_id": team, "user_id": user, "channel_id": share_to,
+                                     "thread_ts": origin.thread_ts, "answer_id": answer_id, "key": str(answer_id)})

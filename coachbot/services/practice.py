@@ -152,6 +152,11 @@ class PracticeService:
             stored = _stored(answer)
         return stored, coach(body, question.track, question.category)
 
+    def stored_answer(self, team_id: str, answer_id: int) -> StoredAnswer | None:
+        with self.db.session() as session:
+            answer = repo.get_answer(session, team_id, answer_id)
+            return _stored(answer) if answer is not None else None
+
     def mark_shared(self, team_id: str, answer_id: int, channel_id: str, message_ts: str) -> None:
         with self.db.session() as session:
             answer = repo.get_answer(session, team_id, answer_id)

@@ -215,3 +215,15 @@ class Digest(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("team_id", "channel_id", "slot_key", name="uq_digests_slot"),)
+
+
+class JobRun(Base):
+    """One job's side effect, by its idempotency key (``coachbot.jobs``): a retried job whose
+    key is here does not act again. ``finished_at`` is empty while its one Slack call is out."""
+
+    __tablename__ = "job_runs"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
