@@ -761,7 +761,7 @@ def run(s: Settings) -> dict[str, Any]:
                                        start_at=start_at, seed=s.seed + len(results))
             calls0 = len(slack.calls)
             pg0 = {pid: cpu_seconds([pid]) for pid in _pg_backends(database.url)}
-            # The server is the gunicorn master, its web workers and coachbot's after-ack process.
+            # The server is the gunicorn master, its web workers and coachbot's job worker (PostgreSQL).
             server_pids = [server.pid, *workers, *job_worker_pids(server.pid)]
             server_cpu0 = cpu_seconds(server_pids)
             own_cpu0 = time.process_time()
