@@ -97,7 +97,9 @@ class PracticeService:
         scope = f"user:{user_id}"
         with self.db.session() as session:
             seen = repo.seen_ids(session, team_id, scope, categories)
-            last = repo.last_seen(session, team_id, scope)
+            # The question shown last matters only when the pool is used up (a new cycle must not
+            # start with it): ask for it only then, one round trip fewer on every other card.
+            last = None if any(q.id not in seen for q in pool) else repo.last_seen(session, team_id, scope)
             choice = rotation.choose(pool, seen, self.rng, last=last)
             if choice.restart:
                 repo.restart_rotation(session, team_id, scope, choice.restart)
