@@ -151,12 +151,14 @@ def start_coachbot(
 
 def start_bare(
     *, port: int, workers: int, slack_api_url: str, bot_token: str, cwd: Path, log_level: str = "WARNING",
+    mode: str = "ack", database_url: str | None = None, name: str = "bare-bolt",
 ) -> ServerProcess:
-    """The bare Bolt app (``bench.bare_app``) under coachbot's gunicorn settings."""
-    argv = [sys.executable, "-m", "bench.bare_app", "--host", LOOPBACK, "--port", str(port), "--workers", str(workers)]
+    """A baseline Bolt app (``bench.bare_app``) under coachbot's gunicorn settings."""
+    argv = [sys.executable, "-m", "bench.bare_app", "--host", LOOPBACK, "--port", str(port), "--workers", str(workers),
+            "--mode", mode, *(["--database-url", database_url] if database_url else [])]
     env = child_env(slack_api_url, bot_token, None, log_level)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return _spawn("bare-bolt", argv, env, cwd, port)
+    return _spawn(name, argv, env, cwd, port)
 
 
 def http_get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
@@ -246,32 +248,32 @@ def children_of(pid: int) -> list[int]:
     return sorted(found)
 
 
-def is_after_ack(pid: int) -> bool:
-    """Whether ``pid`` is coachbot's after-ack process (``python -m coachbot.afterack``)."""
+def is_job_worker(pid: int) -> bool:
+    """Whether ``pid`` is a ``coachbot worker`` (started by ``coachbot serve`` on PostgreSQL)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"coachbot.afterack" in f.read()
+            return b"coachbot\x00worker" in f.read()
     except OSError:
         return False
 
 
 def gunicorn_workers(master_pid: int, expected: int, timeout: float = 10.0) -> list[int]:
     """The web worker pids of a gunicorn master, waiting (bounded) until ``expected`` of them exist.
-    coachbot's after-ack process is a child of the master too, but not a worker: see ``after_ack_pids``."""
+    coachbot's job worker is a child of the master too, but not a web worker: see ``job_worker_pids``."""
     deadline = time.monotonic() + timeout
     while True:
-        workers = [pid for pid in children_of(master_pid) if not is_after_ack(pid)]
+        workers = [pid for pid in children_of(master_pid) if not is_job_worker(pid)]
         if len(workers) >= expected or time.monotonic() > deadline:
             return workers
         time.sleep(0.05)
 
 
-def after_ack_pids(master_pid: int, timeout: float = 5.0) -> list[int]:
-    """coachbot's after-ack process under this master (waiting, bounded, for it to start); [] for
-    a server without one (the bare app)."""
+def job_worker_pids(master_pid: int, timeout: float = 5.0) -> list[int]:
+    """coachbot's job worker under this master (waiting, bounded, for it to start); [] for a
+    server without one (the bare app, or coachbot on SQLite)."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [pid for pid in children_of(master_pid) if is_after_ack(pid)]
+        found = [pid for pid in children_of(master_pid) if is_job_worker(pid)]
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)

@@ -52,7 +52,7 @@ from bench.common import (
     child_env,
     cpu_seconds,
     free_port,
-    after_ack_pids,
+    job_worker_pids,
     gunicorn_workers,
     machine,
     start_coachbot,
@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
             pg_pids = pg_backends(database.url) if database.kind == "postgresql" else []
             pg0 = {pid: cpu_seconds([pid]) for pid in pg_pids}
             pgstat0 = pg_database_stats(database.url) if database.kind == "postgresql" else None
-            pids = [server.pid, *workers, *after_ack_pids(server.pid)]  # the after-ack process is coachbot's too
+            pids = [server.pid, *workers, *job_worker_pids(server.pid)]  # the job worker is coachbot's too
             cpu0 = cpu_seconds(pids)
             result = loadgen.run(spec)
             cpu1 = cpu_seconds(pids)

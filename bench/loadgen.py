@@ -61,6 +61,10 @@ class LoadResult:
     elapsed: float = 0.0  # seconds from the start signal to the last client finishing
     timed_out: bool = False
     sent_wall: dict[str, float] = field(default_factory=dict)  # response_url -> time.time() at send, for 200s
+    # response_url -> time.time() when the request was due (open loop; the send time in a closed loop)
+    due_wall: dict[str, float] = field(default_factory=dict)
+    carried: set[str] = field(default_factory=set)  # response_urls whose 200 carried a message body
+    latency_by_url: dict[str, float] = field(default_factory=dict)  # response_url -> latency, for 200s
     first_error: str = ""
     cpu_seconds: float = 0.0  # the load generator's own CPU time during the run (all its threads)
 
@@ -109,7 +113,7 @@ def run_load(spec: LoadSpec) -> LoadResult:
                     try:
                         connection.request("POST", spec.path, body, headers)
                         response = connection.getresponse()
-                        response.read()
+                        data = response.read()
                         took = time.perf_counter() - (began if due is None else due)
                     except (OSError, http.client.HTTPException) as error:
                         # Typically the server closed an idle keep-alive connection: reconnect once.
@@ -124,6 +128,10 @@ def run_load(spec: LoadSpec) -> LoadResult:
                     if response.status == 200:
                         mine.latencies.append(took)
                         mine.sent_wall[spec.requests[n][1]] = wall
+                        mine.latency_by_url[spec.requests[n][1]] = took
+                        mine.due_wall[spec.requests[n][1]] = wall - (began - due if due is not None else 0.0)
+                        if b'"blocks"' in data:
+                            mine.carried.add(spec.requests[n][1])
                     elif not mine.first_error:
                         mine.first_error = f"HTTP {response.status}"
                     if response.will_close:
@@ -154,6 +162,9 @@ def run_load(spec: LoadSpec) -> LoadResult:
         total.reconnects += part.reconnects
         total.timed_out = total.timed_out or part.timed_out
         total.sent_wall.update(part.sent_wall)
+        total.due_wall.update(part.due_wall)
+        total.carried.update(part.carried)
+        total.latency_by_url.update(part.latency_by_url)
         total.first_error = total.first_error or part.first_error
     if any(thread.is_alive() for thread in threads):
         total.timed_out = True

@@ -91,7 +91,7 @@ from bench.common import (
     bench_database,
     cpu_seconds,
     free_port,
-    after_ack_pids,
+    job_worker_pids,
     gunicorn_workers,
     machine,
     start_coachbot,
@@ -561,9 +561,10 @@ def run_commands(spec: CommandSpec) -> CommandResult:
                 began = time.perf_counter()
                 connection, code, data, again, error = _post(connection, spec.port, body, headers)
                 took = time.perf_counter() - began
-                instant = None
-                if text.split()[0] in INSTANT:
-                    instant = code == 200 and b'"blocks"' in data
+                # Answered in the ack (the reply is the ack's body), or deferred (None: an empty ack, the
+                # reply follows through the response_url). /prep help must always be in its ack.
+                carried = code == 200 and b'"blocks"' in data
+                instant = carried if text.split()[0] in INSTANT else (True if carried else None)
                 mine.append((index, text, url, code, took, wall, began - zero, instant))
                 if again or error or code != 200:
                     with lock:
@@ -760,8 +761,8 @@ def run(s: Settings) -> dict[str, Any]:
                                        start_at=start_at, seed=s.seed + len(results))
             calls0 = len(slack.calls)
             pg0 = {pid: cpu_seconds([pid]) for pid in _pg_backends(database.url)}
-            # The server is the gunicorn master, its web workers and coachbot's after-ack process.
-            server_pids = [server.pid, *workers, *after_ack_pids(server.pid)]
+            # The server is the gunicorn master, its web workers and coachbot's job worker (PostgreSQL).
+            server_pids = [server.pid, *workers, *job_worker_pids(server.pid)]
             server_cpu0 = cpu_seconds(server_pids)
             own_cpu0 = time.process_time()
             sampler = Sampler() if full else None
@@ -871,6 +872,8 @@ def wait_replies(slack: Any, result: CommandResult, timeout: float) -> dict[str,
             errors += 1
         latencies.append(post.at - command[5])
     instant = {c[2] for c in result.commands if c[7] is not None}
+    # What a person feels: from pressing Enter to seeing the reply, in the ack or through the response_url.
+    visible = [c[4] for c in result.commands if c[3] == 200 and c[7]] + latencies
     return {
         "expected": len(expected),
         "arrived": sum(1 for url in expected if by_url[url] > 0),
@@ -881,6 +884,8 @@ def wait_replies(slack: Any, result: CommandResult, timeout: float) -> dict[str,
         "waited_s": waited,
         "still_arriving": still_arriving,
         "latency": summarize(latencies),
+        "in_ack": sum(1 for c in result.commands if c[3] == 200 and c[7]),
+        "visible": summarize(visible),
     }
 
 
@@ -1092,6 +1097,10 @@ def checks(report: dict[str, Any], s: Settings) -> list[dict[str, Any]]:
     check("deferred replies arrived within the wait after the load", f"{expected:,} (one per acked deferred "
           f"command) within {s.reply_timeout:g} s", f"{arrived:,} after {wait:.1f} s"
           + (" (still arriving: late, not lost)" if late else ""), arrived == expected, CAPACITY)
+    visible = m["replies"]["visible"].get("p99_ms")
+    check("time to visible (command to reply, in the ack or through the response_url)", "p99 < 1000 ms",
+          f"p99 {fmt_ms(visible)} ms (median {fmt_ms(m['replies']['visible'].get('p50_ms'))}; "
+          f"{m['replies']['in_ack']:,} answered in the ack)", visible is not None and visible < 1000, CAPACITY)
     check("/prep help answered in its ack", "blocks in every ack, no response_url post",
           f"{instant_bad} without blocks, {stray} posts", instant_bad == 0 and stray == 0)
     return found
@@ -1150,6 +1159,7 @@ def render(report: dict[str, Any]) -> str:
         lines.append(_row("events: send lag (due to written)", e["send_lag"], None, None))
         r = m["replies"]
         lines.append(_row("deferred replies (command to reply)", r["latency"], None, None))
+        lines.append(_row("time to visible (command to reply)", r["visible"], None, None))
         cpu = m["cpu"]
         busy = mm.get("machine_cpu_busy_s") or 0.0
         ours = (cpu["server_s"] + cpu["postgres_s"] + cpu["event_loadgen_s"] + cpu["command_loadgen_s"]

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Callable
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from coachbot.afterack import Address, Handoff
 from coachbot.bank import QuestionBank, load_bank
 from coachbot.clock import Clock, SystemClock
 from coachbot.coaching.judge import JudgeClient, OpenAICompatibleClient
 from coachbot.config import Config
 from coachbot.handlers import register_events, register_interactive
 from coachbot.handlers.errors import on_error
+from coachbot.handlers.replies import Replies
+from coachbot.jobs import JobRunner, Runtime
+from coachbot.jobs.pool import PoolRunner
 from coachbot.services import Services
 from coachbot.services.people import Directory, PeopleService
 from coachbot.services.digest import DigestService
@@ -94,39 +96,43 @@ INTERACTIVE, EVENTS, ALL = "interactive", "events", "all"
 
 
 class ProvideServices(Middleware):
-    """Puts the services, and the executor for work after an ack, where listeners ask for them.
+    """Puts the services, the runner for work after an ack (``jobs``) and the pool interactive
+    replies run on (``replies``) where listeners ask for them.
 
     A class rather than a decorated function: Bolt calls a function middleware through its
     argument injection on every request, which is most of this middleware's cost."""
 
-    def __init__(self, services: Services, background: Executor) -> None:
+    def __init__(self, services: Services, jobs: JobRunner, replies: Replies) -> None:
         self.services = services
-        # Work that follows an ack runs there, so it never holds a listener thread that the next
-        # request needs for its own ack.
-        self.background = background
+        self.replies = replies
+        self.jobs = jobs
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         req.context["services"] = self.services
-        req.context["background"] = self.background
+        req.context["jobs"] = self.jobs
+        req.context["replies"] = self.replies
         return next()
 
 
 def build_bolt_app(
     config: Config, services: Services, client: WebClient, executor: ThreadPoolExecutor | None = None,
-    *, kind: str = INTERACTIVE, background: Executor | None = None,
+    *, kind: str = INTERACTIVE, jobs: JobRunner | None = None, replies: Replies | None = None,
 ) -> App:
     """A Bolt app for one kind of request: ``interactive`` (slash commands, buttons, modals),
     ``events`` (the Events API) or ``all`` (Socket Mode, one connection for everything).
 
-    Each processes a request before responding to it. Interactive listeners ack at once
-    and hand anything slow to the ``background`` pool, so a person never waits on the
-    database for the 3-second ack (and Bolt need not poll for the ack from another
-    thread). Event listeners store the event before the response: an event is
+    Each processes a request before responding to it. Interactive listeners run their work on
+    the ``replies`` pool and wait for it up to the ack budget (``handlers.replies``): a quick
+    reply goes in the ack, a slow one follows it, so the 3-second ack holds even when the
+    database is slow. Event listeners store the event before the response: an event is
     acknowledged only once it is stored, so if the database is down Slack gets a 503
     and delivers it again.
     """
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    background = background or executor
+    jobs = jobs or PoolRunner(Runtime(services, client))
+    # Never the listener pool: a listener waits on its reply, which must not queue behind it.
+    replies = replies or Replies(ThreadPoolExecutor(max_workers=16, thread_name_prefix="reply"),
+                                 config.ack_budget_ms / 1000)
     app = App(
         client=client,
         # Our own pool, so shutdown can wait for listeners still finishing after their ack.
@@ -138,7 +144,7 @@ def build_bolt_app(
         process_before_response=True,
     )
 
-    app.use(ProvideServices(services, background))
+    app.use(ProvideServices(services, jobs, replies))
 
     app.error(on_error)
     # Bolt logs the whole body of a request that fails verification at INFO; bodies hold answers.
@@ -150,36 +156,49 @@ def build_bolt_app(
     return app
 
 
-# What after-ack jobs refer to but never carry: each process has its own (see coachbot.afterack).
-SHARED: dict[type, str] = {Services: "services", WebClient: "client"}
-
-
 def assemble_web_app(config: Config, services: Services, client: WebClient,
-                     executor: ThreadPoolExecutor | None = None, *, after_ack: Address | None = None) -> WebApp:
-    """The HTTP front over two Bolt apps (interactive and events) sharing one listener pool,
-    and a second pool for the work that follows an ack. Given an ``executor``, it does both
-    (the demo passes one it can watch). Given the ``after_ack`` process's address, that work
-    is handed to it, and the pool only runs what can't be handed over."""
-    background: Executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
-    if after_ack is not None:
-        background = Handoff(after_ack, SHARED, {"services": services, "client": client}, fallback=background)
+                     executor: ThreadPoolExecutor | None = None, *, jobs: JobRunner | None = None) -> WebApp:
+    """The HTTP front over two Bolt apps (interactive and events) sharing one listener pool, a
+    pool for interactive replies, and a job runner for the work after an ack (by default a
+    pool in this process). Given an ``executor``, it runs all three (the demo passes one it
+    can watch)."""
+    # Interactive work (a card to pick, an answer to store) runs here while its listener waits
+    # for it up to the ack budget: a pool of its own, so the listener threads stay free for acks.
+    reply_pool = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="reply")
+    replies = Replies(reply_pool, config.ack_budget_ms / 1000)
+    jobs = jobs or PoolRunner(Runtime(services, client), pool=executor)
     executor = executor or ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    pools = (executor,) if background is executor else (executor, background)
-    return WebApp(build_bolt_app(config, services, client, executor, background=background), services.db, pools,
-                  events=build_bolt_app(config, services, client, executor, kind=EVENTS, background=background),
+    # Listeners first at shutdown: they may still hand work to the replies and the jobs.
+    return WebApp(build_bolt_app(config, services, client, executor, jobs=jobs, replies=replies),
+                  services.db, tuple(dict.fromkeys((executor, reply_pool, *pools_of(jobs)))), jobs=jobs,
+                  events=build_bolt_app(config, services, client, executor, kind=EVENTS, jobs=jobs,
+                                        replies=replies),
                   signing_secret=config.signing_secret)
 
 
-def create_web_app(config: Config, *, clock: Clock | None = None, after_ack: Address | None = None) -> WebApp:
+def pools_of(jobs: JobRunner) -> tuple[ThreadPoolExecutor, ...]:
+    """The pool a runner runs jobs on in this process, if it does (tests wait for it to settle)."""
+    return (jobs.pool,) if isinstance(jobs, PoolRunner) else ()
+
+
+def job_runner(config: Config, services: Services, client: WebClient) -> JobRunner:
+    """The durable queue on PostgreSQL (``coachbot worker`` runs it), a pool here on SQLite."""
+    if services.db.is_postgresql:
+        from coachbot.jobs.queue import QueueRunner
+
+        return QueueRunner(config.database_url)
+    return PoolRunner(Runtime(services, client))
+
+
+def create_web_app(config: Config, *, clock: Clock | None = None) -> WebApp:
     db = Database(config.database_url)
     client = web_client(config)
     services = slack_services(config, db, client, clock=clock)
-    return assemble_web_app(config, services, client, after_ack=after_ack)
+    return assemble_web_app(config, services, client, jobs=job_runner(config, services, client))
 
 
-def create_after_ack_runtime(config: Config) -> tuple[dict[str, Any], Callable[[], None]]:
-    """The after-ack process's own services and Slack client, by the names in ``SHARED``,
-    and what releases them."""
+def create_job_runtime(config: Config) -> Runtime:
+    """A worker process's own services and Slack client, for the jobs it runs."""
     db = Database(config.database_url)
     client = web_client(config)
-    return {"services": slack_services(config, db, client), "client": client}, db.dispose
+    return Runtime(slack_services(config, db, client), client)

@@ -55,9 +55,12 @@ def main() -> None:
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to bind.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: $WEB_CONCURRENCY, else 2).")
 @click.option("--no-scheduler", is_flag=True, help="Don't run the prompt scheduler (run `coachbot scheduler` instead).")
-def serve(port: int | None, host: str, workers: int | None, no_scheduler: bool) -> None:
-    """Serve Slack's HTTP requests (slash commands, buttons, events) with gunicorn,
-    and the daily-prompt scheduler beside it unless --no-scheduler."""
+@click.option("--no-worker", is_flag=True,
+              help="On PostgreSQL, don't run a job worker beside the web workers (run `coachbot worker` instead).")
+def serve(port: int | None, host: str, workers: int | None, no_scheduler: bool, no_worker: bool) -> None:
+    """Serve Slack's HTTP requests (slash commands, buttons, events) with gunicorn, the
+    daily-prompt scheduler beside it unless --no-scheduler, and on PostgreSQL a job worker
+    unless --no-worker (on SQLite jobs run inside the web workers)."""
     import subprocess
     import sys
 
@@ -75,7 +78,7 @@ def serve(port: int | None, host: str, workers: int | None, no_scheduler: bool) 
     # a process that has scheduler threads is unsafe.
     clock = None if no_scheduler else subprocess.Popen([sys.executable, "-m", "coachbot", "scheduler"])
     try:
-        run_gunicorn(config, host=host, port=port or config.port, workers=concurrency)
+        run_gunicorn(config, host=host, port=port or config.port, workers=concurrency, job_worker=not no_worker)
     finally:
         if clock is not None:
             clock.terminate()
@@ -103,6 +106,37 @@ def scheduler() -> None:
     setup_logging(config.log_level)
     services, poster = _runtime(config)
     run_forever(services, poster)
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=None, help="Jobs at once (default 8).")
+@click.option("--heartbeat-seconds", type=float, default=None, hidden=True)
+@click.option("--stalled-after-seconds", type=float, default=None, hidden=True)
+@click.option("--parent", type=int, default=None, hidden=True, help="Stop when this process is gone (coachbot serve).")
+def worker(concurrency: int | None, heartbeat_seconds: float | None, stalled_after_seconds: float | None,
+           parent: int | None) -> None:
+    """Run the work that follows Slack's acks (replies in threads, App Home, shared answers) from
+    the PostgreSQL job queue; run as many as you like, on any hosts (the Procfile's worker:)."""
+    import asyncio
+
+    from coachbot.app import create_job_runtime
+    from coachbot.jobs import queue
+
+    # Jobs post with the bot token only: a worker serves HTTP mode and Socket Mode alike.
+    config = load_config(environ(), mode=CLOCK)
+    setup_logging(config.log_level)
+    if not config.database_url.startswith("postgresql"):
+        raise click.ClickException("coachbot worker needs PostgreSQL (DATABASE_URL); on SQLite, "
+                                   "coachbot serve runs the jobs itself.")
+    runtime = create_job_runtime(config)
+    _upgrade(runtime.services.db)
+    app = queue.make_app(config.database_url, runtime)
+    options = {k: v for k, v in (("concurrency", concurrency), ("heartbeat_s", heartbeat_seconds),
+                                 ("stalled_after_s", stalled_after_seconds)) if v is not None}
+    try:
+        asyncio.run(queue.work(app, parent=parent, **options))
+    finally:
+        runtime.services.db.dispose()
 
 
 @main.group()

@@ -106,6 +106,7 @@ class Config:
     grace: timedelta = timedelta(hours=2)
     posts_per_minute: int = 300  # the pace of scheduled posts to Slack (per workspace)
     llm: LlmConfig | None = None  # None: no LLM judge anywhere (the default)
+    ack_budget_ms: int = 1500  # how long an ack waits for its reply before sending it later (handlers.replies)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, mode: str = HTTP) -> "Config":
@@ -138,6 +139,7 @@ class Config:
             grace=parse_grace(environ.get("COACHBOT_GRACE_MINUTES", "").strip() or "120"),
             posts_per_minute=parse_rate(environ.get("COACHBOT_POSTS_PER_MINUTE", "").strip() or "300"),
             llm=parse_llm(environ),
+            ack_budget_ms=parse_budget(environ.get("COACHBOT_ACK_BUDGET_MS", "").strip() or "1500"),
         )
 
 
@@ -217,3 +219,12 @@ def parse_llm(environ: Mapping[str, str]) -> LlmConfig | None:
                           f"above 0 and at most {LLM_TIMEOUT_MAX:g}.")
     return LlmConfig(url=url.rstrip("/"), model=values["COACHBOT_LLM_MODEL"],
                      key=values["COACHBOT_LLM_KEY"] or None, timeout=timeout)
+#: Slack waits 3 s for an ack; the budget leaves room for the request's own way there and back.
+MAX_ACK_BUDGET_MS = 2500
+
+
+def parse_budget(value: str) -> int:
+    if not value.isdigit() or int(value) > MAX_ACK_BUDGET_MS:
+        raise ConfigError(f"COACHBOT_ACK_BUDGET_MS is malformed: {value!r} is not a whole number of milliseconds "
+                          f"from 0 to {MAX_ACK_BUDGET_MS} (Slack waits 3 seconds for an acknowledgement).")
+    return int(value)

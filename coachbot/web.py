@@ -17,6 +17,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from coachbot import inbound
+from coachbot.jobs import JobRunner
 from coachbot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,13 @@ def _status(code: int) -> str:
 
 class WebApp:
     def __init__(self, bolt: App, db: Database, executors: Iterable[Executor] = (), *,
-                 signing_secret: str, events: App | None = None,
+                 signing_secret: str, events: App | None = None, jobs: JobRunner | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.bolt = bolt  # slash commands and interactivity (form-encoded)
         self.events = events or bolt  # the Events API (JSON): stored before it is acknowledged
         self.db = db
         self.executors = tuple(executors)
+        self.jobs = jobs
         self.signing_secret = signing_secret  # checked here first, and again by Bolt
         self.wall_clock = wall_clock
 
@@ -45,6 +47,8 @@ class WebApp:
         """Let listeners that are still working after their ack finish, then release the database."""
         for pool in self.executors:  # listeners first: they may still hand work to the next pool
             pool.shutdown(wait=True)
+        if self.jobs is not None:  # last: everything before may have submitted a job
+            self.jobs.close()
         self.db.dispose()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

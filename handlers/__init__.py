@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from coachbot.handlers import actions, commands, events, progress, views
+# jobs: imported for its registrations (coachbot.jobs.JOBS), which every process that runs jobs needs.
+from coachbot.handlers import actions, commands, events, jobs, progress, views  # noqa: F401
 
 
 def register_interactive(app: App) -> None:

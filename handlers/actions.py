@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -11,7 +10,8 @@ from slack_sdk import WebClient
 
 from coachbot import blocks, tracks
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import later, replying
+from coachbot.handlers.errors import replying
+from coachbot.handlers.replies import Replies
 from coachbot.handlers.posting import post_or_explain
 from coachbot.services.practice import MODAL_MAX_CHARS
 from coachbot.services import Services
@@ -56,9 +56,8 @@ def _open_answer(body: dict[str, Any], client: WebClient, services: Services) ->
 
 
 def another_question(ack: Ack, body: dict[str, Any], respond: Respond, services: Services,
-                     background: Executor) -> None:
-    ack()
-    later(background, body, respond, _another_question, body, respond, services)
+                     replies: Replies) -> None:
+    replies.button(ack, body, respond, _another_question, body, respond, services)
 
 
 def _another_question(body: dict[str, Any], respond: Respond, services: Services) -> None:
@@ -77,9 +76,8 @@ def _another_question(body: dict[str, Any], respond: Respond, services: Services
 
 
 def share_question(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-                   background: Executor) -> None:
-    ack()
-    later(background, body, respond, _share_question, body, client, respond, services)
+                   replies: Replies) -> None:
+    replies.button(ack, body, respond, _share_question, body, client, respond, services)
 
 
 def _share_question(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from concurrent.futures import Executor
 from typing import Any, Callable
 
 from slack_bolt import Ack, App, Respond
@@ -29,7 +28,7 @@ from coachbot.commands import (
     parse,
 )
 from coachbot.errors import InvalidInputError
-from coachbot.handlers.errors import replying
+from coachbot.handlers.replies import Replies, Reply
 from coachbot.services import Services
 from coachbot.services.prompts import ScheduleSet, ScheduleShown, ScheduleStopped
 
@@ -38,7 +37,7 @@ def register(app: App) -> None:
     app.command("/prep")(prep)
 
 
-def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services, background: Executor) -> None:
+def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services, replies: Replies) -> None:
     if not (command.get("team_id") and command.get("user_id")):
         ack(**blocks.error_message("This request doesn't say who sent it, so I can't act on it."))
         return
@@ -48,27 +47,23 @@ def prep(ack: Ack, command: dict[str, Any], respond: Respond, services: Services
         # Pure replies go back in the acknowledgement itself: nothing to wait on.
         ack(**instant(parsed, services))
         return
-    # Anything that touches the database answers through response_url, after the ack.
-    ack()
-    background.submit(answer_later, parsed, command, respond, services)
+    # Anything that touches the database answers in the ack if it is quick, else through the response_url.
+    replies.command(ack, command, respond, lambda: answer(parsed, command, services))
 
 
-def answer_later(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:
-    with replying(command, respond):
-        announce = ANNOUNCED.get(type(parsed))
-        if announce is not None:
-            announce(parsed, command, respond, services)
-            return
-        respond(response_type="ephemeral", **DEFERRED[type(parsed)](parsed, command, services))
+def answer(parsed: Command, command: dict[str, Any], services: Services) -> Reply:
+    announce = ANNOUNCED.get(type(parsed))
+    if announce is not None:
+        return announce(parsed, command, services)
+    return Reply(DEFERRED[type(parsed)](parsed, command, services))
 
 
-def daily(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:
+def daily(parsed: Command, command: dict[str, Any], services: Services) -> Reply:
     assert isinstance(parsed, Daily)
     user = command["user_id"]
     outcome = services.prompts.configure(command["team_id"], command["channel_id"], user, parsed.words)
     if isinstance(outcome, ScheduleShown):
-        respond(response_type="ephemeral", **blocks.schedule_shown_message(outcome.schedule))
-        return
+        return Reply(blocks.schedule_shown_message(outcome.schedule))
     if isinstance(outcome, ScheduleSet):
         shown = blocks.schedule_set_message(outcome.schedule, user, outcome.replaced)
     elif isinstance(outcome, ScheduleStopped):
@@ -76,10 +71,10 @@ def daily(parsed: Command, command: dict[str, Any], respond: Respond, services: 
     else:
         shown = blocks.schedule_paused_message(outcome.schedule, user, outcome.until)
     # Changes to the channel's schedule are announced to the channel, so the team knows.
-    respond(response_type="in_channel", **shown)
+    return Reply(shown, "in_channel")
 
 
-def digest(parsed: Command, command: dict[str, Any], respond: Respond, services: Services) -> None:
+def digest(parsed: Command, command: dict[str, Any], services: Services) -> Reply:
     assert isinstance(parsed, Digest)
     team, channel, user = command["team_id"], command["channel_id"], command["user_id"]
     if not channel or channel[0] not in "CG":
@@ -87,7 +82,7 @@ def digest(parsed: Command, command: dict[str, Any], respond: Respond, services:
     settings, changed = services.digests.configure(team, channel, parsed.words,
                                                    may_manage=services.prompts.may_manage(team, user))
     shown = digest_blocks.digest_settings_message(settings, changed_by=user if changed else None)
-    respond(response_type="in_channel" if changed else "ephemeral", **shown)
+    return Reply(shown, "in_channel" if changed else "ephemeral")
 
 
 def _help(_: Command, __: Services) -> blocks.Message:
@@ -157,7 +152,7 @@ DEFERRED: dict[type, Callable[[Command, dict[str, Any], Services], blocks.Messag
     CoachLlm: _coach_llm,
 }
 # Commands that may announce a change to the whole channel.
-ANNOUNCED: dict[type, Callable[[Command, dict[str, Any], Respond, Services], None]] = {
+ANNOUNCED: dict[type, Callable[[Command, dict[str, Any], Services], Reply]] = {
     Daily: daily,
     Digest: digest,
 }

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from concurrent.futures import Executor
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from slack_bolt import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -39,19 +38,11 @@ SLACK_REFUSALS = {
 
 def on_error(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse | None:
     """The last word for anything a listener did not handle."""
-    kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
-    refusal = _slack_refusal(error)
-    if isinstance(error, CoachbotError):
-        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
-    elif refusal is not None:
-        log.warning("Slack refused a call: %s", refusal)
-    else:
-        log.error("unhandled error in a listener", exc_info=error)
+    log_failure(error, body)
     if body.get("type") == "event_callback" and isinstance(error, StorageUnavailableError):
         # Not stored, so not acknowledged: Slack delivers the event again later.
         return BoltResponse(status=503, body="")
-    text = str(error) if isinstance(error, InvalidInputError) else \
-        SLACK_REFUSALS.get(refusal or "", FRIENDLY.get(type(error), FALLBACK))
+    text = friendly_text(error)
     if respond is not None and (body.get("response_url") or body.get("response_urls")):
         try:
             respond(response_type="ephemeral", replace_original=False, **blocks.error_message(text))
@@ -67,17 +58,22 @@ def _slack_refusal(error: Exception) -> str | None:
     return None
 
 
-def later(background: Executor, body: dict[str, Any], respond: Any, work: Callable[..., None], *args: Any) -> None:
-    """Run ``work(*args)`` after the ack, on the pool for such work, replying on failure.
+def log_failure(error: Exception, body: dict[str, Any]) -> None:
+    kind = (body.get("event") or {}).get("type") if isinstance(body.get("event"), dict) else None
+    refusal = _slack_refusal(error)
+    if isinstance(error, CoachbotError):
+        log.warning("request failed: %s (%s)", type(error).__name__, kind or body.get("type", ""))
+    elif refusal is not None:
+        log.warning("Slack refused a call: %s", refusal)
+    else:
+        log.error("unhandled error in a listener", exc_info=error)
 
-    The app processes requests before responding (no polling for the ack), so anything
-    slow that can wait belongs here rather than in the listener."""
-    background.submit(_run_replying, body, respond, work, args)
 
-
-def _run_replying(body: dict[str, Any], respond: Any, work: Callable[..., None], args: tuple[Any, ...]) -> None:
-    with replying(body, respond):
-        work(*args)
+def friendly_text(error: Exception) -> str:
+    """What the person is told: the reason for bad input, a plain word for anything else."""
+    if isinstance(error, InvalidInputError):
+        return str(error)
+    return SLACK_REFUSALS.get(_slack_refusal(error) or "", FRIENDLY.get(type(error), FALLBACK))
 
 
 @contextmanager

@@ -5,20 +5,15 @@ leaving a channel pauses that channel's schedule."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
-from coachbot.handlers.judge import tell_thread_feedback
 from coachbot.handlers.payloads import plain_text
-from coachbot.handlers.progress import publish_home
+from coachbot.jobs import JobRunner
 from coachbot.services import Services
 from coachbot.services.threads import ThreadRefused
-from coachbot.slackapi import tell_owner
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +58,17 @@ def reaction_removed(event: dict[str, Any], body: dict[str, Any], services: Serv
         services.reactions.removed(**found)
 
 
-def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services) -> None:
+def home_opened(event: dict[str, Any], body: dict[str, Any], jobs: JobRunner) -> None:
     if event.get("tab", "home") != "home" or not _text(event.get("user")) or not _text(body.get("team_id")):
         return
-    publish_home(client, services, body["team_id"], event["user"])
+    # Nothing to store: the dashboard (channels, permalinks from Slack) and views.publish all
+    # follow the ack, so Slack's calls never delay it or run inside a database session.
+    jobs.submit("publish_home", {"team_id": body["team_id"], "user_id": event["user"],
+                                 "key": _text(body.get("event_id")) or f"home:{event['user']}:{event.get('event_ts')}"})
 
 
-def bot_left(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
-             services: Services, background: Executor) -> None:
+def bot_left(event: dict[str, Any], body: dict[str, Any], context: BoltContext, services: Services,
+             jobs: JobRunner) -> None:
     team, channel = _text(body.get("team_id")), _text(event.get("channel"))
     if event.get("type") == "member_left_channel" and _text(event.get("user")) != context.bot_user_id:
         return  # a person left: nothing to do (their answers stay)
@@ -78,15 +76,15 @@ def bot_left(event: dict[str, Any], body: dict[str, Any], context: BoltContext, 
         return
     owner = services.prompts.bot_removed(team, channel)
     if owner:
-        background.submit(tell_owner, client, owner, channel, "removed")
+        jobs.submit("tell_owner", {"team_id": team, "user_id": owner, "channel_id": channel, "reason": "removed",
+                                   "key": f"removed:{channel}:{_text(body.get('event_id'))}"})
 
 
 def _from_a_bot(event: dict[str, Any]) -> bool:
     return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") in IGNORED_SUBTYPES)
 
 
-def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, services: Services,
-            background: Executor) -> None:
+def message(event: dict[str, Any], body: dict[str, Any], services: Services, jobs: JobRunner) -> None:
     team = _text(body.get("team_id")) or _text(event.get("team"))
     channel = _text(event.get("channel"))
     subtype = event.get("subtype")
@@ -96,8 +94,9 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
         if not _from_a_bot(edited) and ts and isinstance(text, str):
             outcome = services.threads.edited(team_id=team, channel_id=channel, ts=ts, text=plain_text(text))
             if isinstance(outcome, ThreadRefused) and _text(edited.get("user")):
-                background.submit(_tell, client, channel, _text(edited.get("user")),
-                                  _text(edited.get("thread_ts")) or ts, blocks.error_message(outcome.reason))
+                _tell(jobs, team, f"edit:{channel}:{ts}:{_text(body.get('event_id'))}", channel,
+                      _text(edited.get("user")), _text(edited.get("thread_ts")) or ts,
+                      blocks.error_message(outcome.reason))
         return
     if subtype == "message_deleted":
         if _text(event.get("deleted_ts")):
@@ -109,23 +108,27 @@ def message(event: dict[str, Any], body: dict[str, Any], client: WebClient, serv
         event.get("text")
     if not thread_ts or thread_ts == ts or not user or not isinstance(text or "", str):
         return  # only replies in a thread can answer a prompt
-    stored = services.threads.reply(team_id=team, event_id=_text(body.get("event_id")) or f"{channel}:{ts}",
+    event_id = _text(body.get("event_id")) or f"{channel}:{ts}"
+    stored = services.threads.reply(team_id=team, event_id=event_id,
                                     channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user,
                                     text=plain_text(text or ""))
     if isinstance(stored, ThreadRefused):
-        background.submit(_tell, client, channel, user, thread_ts, blocks.error_message(stored.reason))
+        _tell(jobs, team, f"reply:{event_id}", channel, user, thread_ts, blocks.error_message(stored.reason))
     elif stored is not None:
         # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it.
-        background.submit(tell_thread_feedback, client, services, team, channel, user, thread_ts, stored.question,
-                          stored.text, blocks.thread_feedback_message(stored.question, stored.feedback))
+        # The answer is stored; the feedback goes out after the ack so Slack's call can't delay it, and the
+        # LLM judge's review follows it when the workspace has the judge on (handlers.judge).
+        jobs.submit("thread_feedback", {"team_id": team, "key": f"reply:{event_id}", "channel_id": channel,
+                                        "user_id": user, "thread_ts": thread_ts, "ts": ts,
+                                        "question_id": stored.question.id,
+                                        "message": blocks.thread_feedback_message(stored.question, stored.feedback)})
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _tell(client: WebClient, channel: str, user: str, thread_ts: str, shown: dict[str, Any]) -> None:
-    try:
-        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **shown)
-    except (SlackApiError, OSError) as exc:  # the answer is kept; only the instant feedback is lost
-        log.warning("could not send thread feedback in %s: %s", channel, type(exc).__name__)
+def _tell(jobs: JobRunner, team: str, key: str, channel: str, user: str, thread_ts: str,
+          shown: dict[str, Any]) -> None:
+    jobs.submit("tell", {"team_id": team, "key": key, "channel_id": channel, "user_id": user,
+                         "thread_ts": thread_ts, "message": shown})

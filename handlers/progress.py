@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -14,7 +13,8 @@ from coachbot import blocks, tracks
 from coachbot.blocks import home as home_blocks
 from coachbot.blocks import progress as progress_blocks
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import later, replying
+from coachbot.handlers.errors import replying
+from coachbot.handlers.replies import Replies
 from coachbot.services import Services
 from coachbot.services.practice import MODAL_MAX_CHARS
 from coachbot.services.progress import parse_period
@@ -30,9 +30,8 @@ def register(app: App) -> None:
 
 
 def share_leaderboard(ack: Ack, body: dict[str, Any], respond: Respond, services: Services,
-                      background: Executor) -> None:
-    ack()
-    later(background, body, respond, _share_leaderboard, body, respond, services)
+                      replies: Replies) -> None:
+    replies.button(ack, body, respond, _share_leaderboard, body, respond, services)
 
 
 def _share_leaderboard(body: dict[str, Any], respond: Respond, services: Services) -> None:
@@ -44,9 +43,8 @@ def _share_leaderboard(body: dict[str, Any], respond: Respond, services: Service
 
 
 def forget_me(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services,
-              background: Executor) -> None:
-    ack()
-    later(background, body, respond, _forget_me, body, client, respond, services)
+              replies: Replies) -> None:
+    replies.button(ack, body, respond, _forget_me, body, client, respond, services)
 
 
 def _forget_me(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
@@ -62,9 +60,8 @@ def _forget_me(body: dict[str, Any], client: WebClient, respond: Respond, servic
     respond(replace_original=True, response_type="ephemeral", **progress_blocks.forgotten_message(forgotten, removed))
 
 
-def forget_cancelled(ack: Ack, body: dict[str, Any], respond: Respond, background: Executor) -> None:
-    ack()
-    later(background, body, respond, _cancelled, respond)
+def forget_cancelled(ack: Ack, body: dict[str, Any], respond: Respond, replies: Replies) -> None:
+    replies.button(ack, body, respond, _cancelled, respond)
 
 
 def _cancelled(respond: Respond) -> None:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from coachbot import blocks
-from coachbot.bank import Question
 from coachbot.errors import InvalidInputError, NotFoundError, StorageUnavailableError
 from coachbot.blocks import judge as judge_blocks
 from coachbot.handlers import payloads
-from coachbot.handlers.errors import later
-from coachbot.handlers.judge import review_modal_answer
-from coachbot.handlers.posting import post_or_explain
-from coachbot.handlers.progress import publish_home
+from coachbot.handlers.errors import friendly_text, log_failure
+from coachbot.handlers.replies import Replies
 from coachbot.services import Services
-from coachbot.services.practice import MODAL_MAX_CHARS, StoredAnswer
+from coachbot.jobs import JobRunner
+from coachbot.services.practice import MODAL_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -46,54 +44,63 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services,
-                  background: Executor) -> None:
+                  replies: Replies, jobs: JobRunner) -> None:
     team, user = payloads.team_id(body), payloads.user_id(body)
     text, share = _typed(view)
-    try:
-        payloads.require_actor(body)
-        origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
-        share_to = origin.channel_id if (share or origin.always_share) else None
-        stored, feedback = services.practice.record_answer(
-            team_id=team,
-            user_id=user,
-            question_id=origin.question_id,
-            text=text,
-            source="modal",
-            limit=MODAL_MAX_CHARS,
-        )
-    except (InvalidInputError, NotFoundError) as exc:
-        message = str(exc) if isinstance(exc, InvalidInputError) else "That question no longer exists. Close this and ask for another."
-        ack(response_action="errors", errors={blocks.BLOCK_ANSWER: message})
-        return
-    except StorageUnavailableError:
-        log.warning("answer from %s in %s not saved: database unavailable", user, team)
-        ack(response_action="errors", errors={blocks.BLOCK_ANSWER: SAVE_FAILED})
-        return
-    question = services.practice.question(stored.question_id)
-    judged = services.judge.start(team, user, question, stored.text)
-    if judged.cached is not None:  # judged before: its review at once, and no second call
-        ack(response_action="update", view=judge_blocks.review_view(question, judged.cached, shared_to=share_to))
-    else:
-        ack(response_action="update", view=blocks.feedback_view(question, feedback, shared_to=share_to))
-    if judged.active and judged.cached is None:
-        later(background, body, None, review_modal_answer, client, services, str(view.get("id") or ""), team, user,
-              question, stored.text, share_to)
-    later(background, body, None, _after_answer, client, services, team, user, origin, share_to, question,
-          stored)
 
+    def work() -> dict[str, Any]:
+        try:
+            payloads.require_actor(body)
+            origin = payloads.AnswerContext.load(view.get("private_metadata") or "", expected_team=team)
+            share_to = origin.channel_id if (share or origin.always_share) else None
+            stored, feedback = services.practice.record_answer(
+                team_id=team,
+                user_id=user,
+                question_id=origin.question_id,
+                text=text,
+                source="modal",
+                limit=MODAL_MAX_CHARS,
+            )
+        except (InvalidInputError, NotFoundError) as exc:
+            message = str(exc) if isinstance(exc, InvalidInputError) else "That question no longer exists. Close this and ask for another."
+            return {"response_action": "errors", "errors": {blocks.BLOCK_ANSWER: message}}
+        except StorageUnavailableError:
+            log.warning("answer from %s in %s not saved: database unavailable", user, team)
+            return {"response_action": "errors", "errors": {blocks.BLOCK_ANSWER: SAVE_FAILED}}
+        question = services.practice.question(stored.question_id)
+        _after_answer(jobs, team, user, origin, share_to, stored.id)
+        judged = services.judge.start(team, user, question, stored.text)
+        if judged.cached is not None:  # judged before: its review at once, and no second call
+            return {"response_action": "update",
+                    "view": judge_blocks.review_view(question, judged.cached, shared_to=share_to)}
+        if judged.active:  # the review replaces this feedback when it arrives (handlers.judge)
+            jobs.submit("review_modal", {"team_id": team, "user_id": user, "view_id": str(view.get("id") or ""),
+                                         "question_id": question.id, "answer_id": stored.id, "shared_to": share_to,
+                                         "key": f"review:{stored.id}"})
+        return {"response_action": "update", "view": blocks.feedback_view(question, feedback, shared_to=share_to)}
 
-def _after_answer(client: WebClient, services: Services, team: str, user: str, origin: payloads.AnswerContext,
-                  share_to: str | None, question: Question, stored: StoredAnswer) -> None:
-    """What follows a saved answer: refresh App Home, post the answer where it was shared."""
-    if origin.from_home:
-        publish_home(client, services, team, user)
-    if share_to:
-        posted = post_or_explain(
-            client, None, share_to, blocks.shared_answer(user, question, stored.text),
-            **({"thread_ts": origin.thread_ts} if origin.thread_ts else {}),
-        )
-        if posted is not None:
-            services.practice.mark_shared(team, stored.id, share_to, posted["ts"])
+    def late(result: dict[str, Any] | Exception) -> None:
+        """Past the budget the modal shows blocks.saving_view(); now it shows the outcome."""
+        if isinstance(result, Exception):
+            log_failure(result, body)
+            shown = blocks.not_saved_view(friendly_text(result), text)
+        elif result["response_action"] == "errors":
+            shown = blocks.not_saved_view(result["errors"][blocks.BLOCK_ANSWER], text)
         else:
-            client.chat_postEphemeral(channel=share_to, user=user, **blocks.error_message(
-                "Your answer is saved, but I couldn't post it in the channel. Invite me with `/invite @coachbot`."))
+            shown = result["view"]
+        try:
+            client.views_update(view_id=view.get("id"), view=shown)
+        except (SlackApiError, OSError) as exc:  # the person closed the modal, or Slack is down
+            log.warning("could not show the outcome of a slow answer submission: %s", type(exc).__name__)
+
+    replies.view(ack, body, work, late, waiting=blocks.saving_view())
+
+
+def _after_answer(jobs: JobRunner, team: str, user: str, origin: payloads.AnswerContext, share_to: str | None,
+                  answer_id: int) -> None:
+    """What follows a saved answer, after the ack: refresh App Home, post the answer where it was shared."""
+    if origin.from_home:
+        jobs.submit("publish_home", {"team_id": team, "user_id": user, "key": f"answer:{answer_id}"})
+    if share_to:
+        jobs.submit("share_answer", {"team_id": team, "user_id": user, "channel_id": share_to,
+                                     "thread_ts": origin.thread_ts, "answer_id": answer_id, "key": str(answer_id)})

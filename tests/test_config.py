@@ -17,6 +17,8 @@ def test_defaults():
     assert config.database_url == "sqlite:///coachbot.db"
     assert config.slack_api_url == "https://slack.com/api/"
     assert config.port == 3000 and config.log_level == "INFO"
+    assert config.ack_budget_ms == 1500
+    assert Config.from_env({**BASE, "COACHBOT_ACK_BUDGET_MS": "0"}).ack_budget_ms == 0
 
 
 def test_values_are_normalised():
@@ -39,6 +41,8 @@ def test_values_are_normalised():
         ({**BASE, "SLACK_API_URL": "slack.com"}, "SLACK_API_URL is malformed"),
         ({**BASE, "PORT": "eighty"}, "PORT is malformed"),
         ({**BASE, "LOG_LEVEL": "loud"}, "LOG_LEVEL is malformed"),
+        ({**BASE, "COACHBOT_ACK_BUDGET_MS": "2600"}, "COACHBOT_ACK_BUDGET_MS is malformed"),
+        ({**BASE, "COACHBOT_ACK_BUDGET_MS": "1.5s"}, "COACHBOT_ACK_BUDGET_MS is malformed"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], names: str):

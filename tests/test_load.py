@@ -19,10 +19,9 @@ Differences from the full run:
   reply lost, sent twice or an error message; ``/prep help`` answered in its ack.
   **Capacity** checks (every ack within Slack's 3 s, events offered at 300/s, nothing left unsent,
   every deferred reply in within the wait) fail the test too while ``CAPACITY_STRICT`` is true, as
-  it is now: the web workers only acknowledge commands and store events (about 1.3 ms of server
-  CPU per reaction event, one statement), and the work after each command's ack runs in the
-  lower-priority after-ack process (``coachbot.afterack``), so acks and events no longer queue
-  behind it. Set it to false only with a reason: a capacity shortfall then marks the test as an
+  it is now: commands are answered in their ack when the reply is ready within the ack budget
+  (``coachbot.handlers.replies``), events are one statement each, and the work after an ack is a
+  job (``coachbot.jobs``); the time to visible (command to reply) is checked too. Set it to false only with a reason: a capacity shortfall then marks the test as an
   expected failure (XFAIL, figures in the reason, listed by ``pytest -ra``) instead. See
   ``bench/results/mixed_load.md``.
 """

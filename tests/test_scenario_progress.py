@@ -234,9 +234,8 @@ def test_leaderboard_periods_and_sharing(bot: Bot, poster: SlackPromptPoster):
     assert "last 7 days" in week and "Nobody yet" in week
     month = ask(bot, "U2", "leaderboard month")
     assert "last 30 days" in month and "@U1: *1 answer*" in month
-    assert "I didn't understand" in text_of(bot.driver.slash("U2", "leaderboard fortnight", CHANNEL).json()["blocks"])
-
     seen = bot.driver.wait_ephemeral("U2", len(bot.slack.ephemerals("U2")))  # the month's board
+    assert "I didn't understand" in text_of(bot.driver.slash("U2", "leaderboard fortnight", CHANNEL).json()["blocks"])
     before = len(bot.slack.response_posts())
     bot.driver.click("U2", seen, progress_blocks.ACTION_SHARE_LEADERBOARD)
     posts = settle(bot, lambda: bot.slack.response_posts()[before:])

@@ -16,7 +16,7 @@ import pytest
 
 from coachbot import blocks
 from coachbot.standin.driver import SlackDriver
-from tests.scenario import SECRET, text_of
+from tests.scenario import SECRET, text_of, view_text
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +71,11 @@ def test_serve_answers_signed_requests(slack, database_url: str, tmp_path: Path)
         modal = driver.wait_modal("U1")
         reply = driver.submit("U1", modal, {blocks.BLOCK_ANSWER: {blocks.INPUT_ANSWER: "I led it and we shipped."}})
         assert reply.json()["response_action"] == "update"
+        # Work after an ack: on SQLite the web worker's own pool, on PostgreSQL the job queue and the
+        # coachbot worker that serve runs beside gunicorn. Either way serve alone runs it.
+        assert driver.open_home("U1").status == 200
+        home = driver.wait_home("U1", timeout=20)
+        assert "practice" in view_text(home.view).lower()
         assert driver.sender.send(b"x=1", "application/x-www-form-urlencoded", sign=False).status == 401
     finally:
         process.terminate()

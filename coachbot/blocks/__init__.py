@@ -413,6 +413,27 @@ def feedback_view(question: Question, feedback: Feedback, *, shared_to: str | No
             "close": plain("Done", 24), "blocks": blocks}
 
 
+def saving_view() -> dict[str, Any]:
+    """Shown while a submitted answer is still being saved (past the ack's budget); replaced by
+    the feedback, or by ``not_saved_view``, once it is done."""
+    return {"type": "modal", "callback_id": "answer_saving", "title": plain("Your feedback", 24),
+            "close": plain("Close", 24),
+            "blocks": [section("Saving your answer and working out your feedback... this takes a moment.")]}
+
+
+def not_saved_view(reason: str, text: str) -> dict[str, Any]:
+    """The answer could not be saved after the modal had moved on: the reason, and the text
+    itself so nothing typed is lost."""
+    blocks: list[Block] = [section(escape(reason))]
+    if text.strip():
+        blocks += [divider(), context("What you wrote, to copy and submit again:")]
+        # Whole, in as many sections as it needs (a section holds SECTION_LIMIT characters).
+        step = SECTION_LIMIT - 100
+        blocks += [section(escape(text[i:i + step])) for i in range(0, len(text), step)]
+    return {"type": "modal", "callback_id": "answer_not_saved", "title": plain("Not saved", 24),
+            "close": plain("Close", 24), "blocks": blocks}
+
+
 def shared_answer(user_id: str, question: Question, text: str) -> Message:
     return message(
         f"<@{user_id}> answered a practice question",

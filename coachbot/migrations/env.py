@@ -17,6 +17,9 @@ def _run(connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # The job queue's tables (procrastinate_*, revision 0008) are procrastinate's, not our models:
+        # autogenerate must never propose dropping them.
+        include_name=lambda name, kind, parent: not (name or "").startswith("procrastinate_"),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -97,7 +97,9 @@ class PracticeService:
         scope = f"user:{user_id}"
         with self.db.session() as session:
             seen = repo.seen_ids(session, team_id, scope, categories)
-            last = repo.last_seen(session, team_id, scope)
+            # The question shown last matters only when the pool is used up (a new cycle must not
+            # start with it): ask for it only then, one round trip fewer on every other card.
+            last = None if any(q.id not in seen for q in pool) else repo.last_seen(session, team_id, scope)
             choice = rotation.choose(pool, seen, self.rng, last=last)
             if choice.restart:
                 repo.restart_rotation(session, team_id, scope, choice.restart)
@@ -151,6 +153,17 @@ class PracticeService:
             )
             stored = _stored(answer)
         return stored, coach(body, question)
+
+    def stored_answer(self, team_id: str, answer_id: int) -> StoredAnswer | None:
+        with self.db.session() as session:
+            answer = repo.get_answer(session, team_id, answer_id)
+            return _stored(answer) if answer is not None else None
+
+    def thread_answer(self, team_id: str, channel_id: str, message_ts: str) -> StoredAnswer | None:
+        """The answer stored from a thread reply (None once it was deleted)."""
+        with self.db.session() as session:
+            answer = repo.thread_answer(session, team_id, channel_id, message_ts)
+            return _stored(answer) if answer is not None else None
 
     def mark_shared(self, team_id: str, answer_id: int, channel_id: str, message_ts: str) -> None:
         with self.db.session() as session:

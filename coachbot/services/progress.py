@@ -10,7 +10,7 @@ injected callables.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Callable, Protocol
 
@@ -167,7 +167,8 @@ class ProgressService:
             counts = store.person_counts(session, team_id, user_id, public_only=not own)
             days = store.days_practised(session, team_id, user_id, public_only=not own)
             top = store.most_reacted(session, team_id, user_id, reactions=counts.most_reactions)
-            top_summary = self._summaries(session, team_id, [top], with_emoji=True)[0] if top else None
+            top_found = self._summaries(session, team_id, [top], with_emoji=True) if top else None
+        top_summary = self._linked(top_found)[0] if top_found else None
         per_category = tuple(CategoryCount(c.track, c.slug, c.title, counts.per_category.get((c.track, c.slug), 0))
                              for c in tracks.CATEGORIES)
         per_track = {t.slug: sum(c.answers for c in per_category if c.track == t.slug) for t in tracks.TRACKS}
@@ -179,7 +180,8 @@ class ProgressService:
         """The person's own recent answers, private ones included (shown only to them)."""
         with self.db.session() as session:
             answers = store.recent_answers(session, team_id, user_id, limit, public_only=False)
-            return self._summaries(session, team_id, answers, with_emoji=True)
+            found = self._summaries(session, team_id, answers, with_emoji=True)
+        return self._linked(found)
 
     def dashboard(self, team_id: str, user_id: str) -> Dashboard:
         stats = self.stats(team_id, user_id)
@@ -187,7 +189,7 @@ class ProgressService:
             recent = self._summaries(session, team_id,
                                      store.recent_answers(session, team_id, user_id, HOME_RECENT, public_only=False),
                                      with_emoji=True)
-        return Dashboard(stats, tuple(recent), tuple(self._prompt_channels(team_id, user_id)))
+        return Dashboard(stats, tuple(self._linked(recent)), tuple(self._prompt_channels(team_id, user_id)))
 
     def _prompt_channels(self, team_id: str, user_id: str) -> list[PromptChannel]:
         member_of = None
@@ -232,24 +234,37 @@ class ProgressService:
 
     def summaries(self, team_id: str, answers: list[Answer], *, with_emoji: bool = False) -> list[AnswerSummary]:
         with self.db.session() as session:
-            return self._summaries(session, team_id, answers, with_emoji=with_emoji)
+            found = self._summaries(session, team_id, answers, with_emoji=with_emoji)
+        return self._linked(found)
 
-    def _summaries(self, session, team_id: str, answers: list[Answer], *, with_emoji: bool) -> list[AnswerSummary]:
+    def _summaries(self, session, team_id: str, answers: list[Answer], *,
+                   with_emoji: bool) -> list[tuple[AnswerSummary, str, str | None]]:
+        """Each answer's summary, its team, and the message ts a permalink can still be asked for (None when
+        it has one, or was never posted). Slack is asked later, by ``_linked``, with the session closed."""
         emoji = store.reactions_of(session, team_id, [a.id for a in answers]) if with_emoji else {}
-        return [AnswerSummary(a.id, a.user_id, a.question_text, a.track, a.category, a.created_at, a.local_day,
-                              a.visibility,
-                              a.source, a.channel_id, a.reaction_count, emoji.get(a.id, {}),
-                              self._permalink(session, a)) for a in answers]
+        return [(AnswerSummary(a.id, a.user_id, a.question_text, a.track, a.category, a.created_at, a.local_day,
+                               a.visibility, a.source, a.channel_id, a.reaction_count, emoji.get(a.id, {}),
+                               a.permalink), a.team_id,
+                 None if a.permalink or not (a.channel_id and a.message_ts) else a.message_ts) for a in answers]
 
-    def _permalink(self, session, answer: Answer) -> str | None:
-        if answer.permalink or self.links is None or not (answer.channel_id and answer.message_ts):
-            return answer.permalink
-        try:
-            link = self.links(answer.team_id, answer.channel_id, answer.message_ts)
-        except Exception:  # a missing link must not hide the stats
-            log.warning("no permalink for answer %s in team %s", answer.id, answer.team_id)
-            return None
-        if link:
-            store.save_permalink(session, answer.team_id, answer.id, link)
-        return link
+    def _linked(self, found: list[tuple[AnswerSummary, str, str | None]]) -> list[AnswerSummary]:
+        """Fill in the permalinks Slack has not given yet. Outside any database session: a slow
+        Slack must not hold a connection (and its locks) while it answers."""
+        linked, learnt = [], []
+        for summary, team, message_ts in found:
+            link = summary.permalink
+            if message_ts is not None and self.links is not None and summary.channel_id:
+                try:
+                    link = self.links(team, summary.channel_id, message_ts)
+                except Exception:  # a missing link must not hide the stats
+                    log.warning("no permalink for answer %s", summary.id)
+                    link = None
+                if link:
+                    learnt.append((team, summary.id, link))
+            linked.append(replace(summary, permalink=link))
+        if learnt:
+            with self.db.session() as session:
+                for team, answer_id, link in learnt:
+                    store.save_permalink(session, team, answer_id, link)
+        return linked
 

@@ -1,8 +1,9 @@
 """``coachbot socket``: the whole product over Socket Mode, in one command.
 
-It runs the same Bolt app as HTTP mode over a Socket Mode connection (``client``), with
-the after-ack process (``coachbot.afterack``) and the prompt scheduler beside it as child
-processes, each restarted if it dies, as ``coachbot serve`` does. On SIGTERM or SIGINT it stops taking envelopes (Slack gives them to another
+It runs the same Bolt app as HTTP mode over a Socket Mode connection (``client``), with the
+same job runner for the work after an ack (``coachbot.jobs``: a pool in this process on
+SQLite; the queue on PostgreSQL, with a ``coachbot worker`` child to run it) and the prompt
+scheduler as child processes, each restarted if it dies, as ``coachbot serve`` does. On SIGTERM or SIGINT it stops taking envelopes (Slack gives them to another
 connection), finishes and acknowledges those already taken, closes the connection, lets the
 work that follows an ack finish, stops the scheduler and exits.
 """
@@ -24,17 +25,18 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from coachbot.afterack import Handoff, Supervisor
-from coachbot.app import ALL, SHARED, build_bolt_app, slack_services, web_client
+from coachbot.app import ALL, build_bolt_app, job_runner, pools_of, slack_services, web_client
 from coachbot.config import Config
 from coachbot.socketmode.client import BACKOFF, REFUSED, SocketModeClient, SocketModeRefused, quiet_log, wait_sliced
-from coachbot.socketmode.front import GatedBackground, SocketModeFront
+from coachbot.handlers.replies import Replies
+from coachbot.socketmode.front import SocketModeFront
 from coachbot.storage.db import Database
 
 log = logging.getLogger("coachbot.socketmode")
 
 ENVELOPE_WORKERS = 16  # envelopes handled at once; each listener acks at once and hands slow work on
 SCHEDULER_COMMAND = (sys.executable, "-m", "coachbot", "scheduler")
+WORKER_COMMAND = (sys.executable, "-m", "coachbot", "worker")
 
 
 class ChildProcess:
@@ -98,12 +100,12 @@ class SocketRuntime:
     envelope_workers: ThreadPoolExecutor
     pools: tuple[Executor, ...]
     services: Any
-    after_ack: Supervisor | None = None
+    worker: "ChildProcess | None" = None  # runs the job queue on PostgreSQL
 
     def tick(self) -> None:
-        """Keep the after-ack process running (call it often)."""
-        if self.after_ack is not None:
-            self.after_ack.check()
+        """Keep the job worker running (call it often)."""
+        if self.worker is not None:
+            self.worker.check()
 
     def close(self) -> None:
         """Finish and acknowledge what was taken, close the connection, finish the work after acks."""
@@ -112,38 +114,40 @@ class SocketRuntime:
         self.client.stop()
         for pool in self.pools:  # listeners first: they may still hand work to the next pool
             pool.shutdown(wait=True)
-        if self.after_ack is not None:
-            self.after_ack.stop()  # lets it finish what it was handed
+        if self.worker is not None:
+            self.worker.stop()  # SIGTERM: it finishes the jobs it holds; the rest stay queued
         self.db.dispose()
 
 
 def build_runtime(config: Config, *, services: Any = None, bot_client: WebClient | None = None,
-                  rng: random.Random | None = None, after_ack_process: bool = True,
+                  rng: random.Random | None = None, worker_process: bool = True,
                   **client_options: Any) -> SocketRuntime:
     assert config.app_token is not None
     db = services.db if services is not None else Database(config.database_url)
     bot_client = bot_client or web_client(config)
     services = services or slack_services(config, db, bot_client)
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    background = ThreadPoolExecutor(max_workers=16, thread_name_prefix="after-ack")
-    supervisor: Supervisor | None = None
-    after_ack: Executor = background
-    if after_ack_process:
-        # As coachbot serve does: the work after an ack goes to its own lower-priority process, so
-        # it never holds this process's GIL while the next envelope waits for its ack.
-        supervisor = Supervisor(config)
-        supervisor.start()
-        after_ack = Handoff(supervisor.address, SHARED, {"services": services, "client": bot_client},
-                            fallback=background)
-    gated = GatedBackground(after_ack, services)
-    bolt = build_bolt_app(config, services, bot_client, listeners, kind=ALL, background=gated)
-    front = SocketModeFront(bolt, services, background)  # marking handled is quick: kept in this process
+    # As over HTTP: interactive work runs on its own pool while its listener waits up to the ack
+    # budget, and what is left after the ack goes to the job runner.
+    reply_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="reply")
+    jobs = job_runner(config, services, bot_client)
+    # A slash command's reply always follows its ack here, through the response_url: an ack's payload
+    # is lost with its connection, and the redelivered envelope is (rightly) not handled again, so a
+    # card in the ack could reach nobody. Modal submissions keep their response_action in the ack.
+    replies = Replies(reply_pool, config.ack_budget_ms / 1000, command_budget_s=0.0)
+    bolt = build_bolt_app(config, services, bot_client, listeners, kind=ALL, jobs=jobs, replies=replies)
+    marks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handled")
+    front = SocketModeFront(bolt, services, marks)  # marking handled is quick: kept in this process
     workers = ThreadPoolExecutor(max_workers=ENVELOPE_WORKERS, thread_name_prefix="envelope")
     client = SocketModeClient(config.app_token, config.slack_api_url, front.handle, workers, rng=rng,
                               **client_options)
     check_client = WebClient(token=config.bot_token, base_url=config.slack_api_url, timeout=10, logger=quiet_log)
-    pools: tuple[Executor, ...] = (listeners, after_ack) if after_ack is not background else (listeners, background)
-    return SocketRuntime(config, db, client, bot_client, check_client, workers, pools, services, supervisor)
+    worker = None
+    if worker_process and db.is_postgresql:
+        worker = ChildProcess(WORKER_COMMAND, name="job worker")
+        worker.start()
+    pools = tuple(dict.fromkeys((listeners, reply_pool, *pools_of(jobs), marks)))
+    return SocketRuntime(config, db, client, bot_client, check_client, workers, pools, services, worker)
 
 
 def check_bot_token(client: WebClient, stop: threading.Event, *, on_tick: Callable[[], None] = lambda: None,

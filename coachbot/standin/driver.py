@@ -95,6 +95,9 @@ class SlackDriver:
         problems = command_ack_problems(response.body, response.header("content-type"))
         if problems:
             raise AckRefused("slash command", problems)
+        reply = _ack_message(response)
+        if reply is not None and not response.header("X-Standin-Reply-Shown"):  # Socket Mode shows its own
+            self.slack.show_ack_reply(url, reply)
         return response
 
     def click(self, user: str, seen: Seen, action_id: str) -> SentResponse:
@@ -289,6 +292,17 @@ class SlackDriver:
     def seen_view(view: View) -> Seen:
         """A modal or App Home view as something to :meth:`click` on."""
         return Seen(view.blocks, None, None, False, view=view.view)
+
+
+def _ack_message(sent: SentResponse) -> JsonDict | None:
+    """The message a slash command's 200 carries, if any (an empty body is a bare ack)."""
+    if sent.status != 200 or not sent.body.strip():
+        return None
+    if not (sent.header("content-type") or "").startswith("application/json"):
+        # Slack shows a plain-text body as the reply's text.
+        return {"text": sent.text}
+    found = sent.json()
+    return found if isinstance(found, dict) and (found.get("text") or found.get("blocks")) else None
 
 
 def _reaction_target(target: Message | Seen | str, ts: str | None) -> tuple[str, str]:

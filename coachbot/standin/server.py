@@ -107,6 +107,7 @@ class StandInSlack:
         self._limiter = PostRateLimiter(clock)
         self._calls: list[Call] = []
         self._response_posts: list[ResponsePost] = []
+        self._ack_replies: list[ResponsePost] = []
         self._listener = LoopbackListener(self)
         self._socket_modes: dict[str, SocketModeUrls] = {}  # by app-level token: one per app
 
@@ -444,6 +445,25 @@ class StandInSlack:
         with self._lock:
             return [post for post in self._response_posts if url is None or post.url == url]
 
+    def ack_replies(self, url: str | None = None) -> list[ResponsePost]:
+        """Every slash command acknowledgement that carried a message (by its command's response_url)."""
+        with self._lock:
+            return [post for post in self._ack_replies if url is None or post.url == url]
+
+    def show_ack_reply(self, response_url: str, body: JsonDict) -> None:
+        """Show a slash command's acknowledgement body as Slack does: a message in the HTTP 200
+        is the command's reply, ephemeral unless ``response_type`` is ``in_channel``, by the same
+        rules as a post to its response_url ("Responding to slash commands",
+        https://api.slack.com/interactivity/slash-commands)."""
+        token = response_url.rsplit("/", 1)[-1]
+        with self._lock:
+            hook = self._hooks.get(token)
+            if hook is None:
+                raise ValueError("not a response_url this stand-in issued")
+            self._hooks.apply(self._ws, hook, body)
+            self._ack_replies.append(ResponsePost(hook.url, hook.user_id, hook.channel_id, body, time.time()))
+        self._bump()
+
     def user_names(self) -> dict[str, str]:
         """``{user id: name}`` of known users, for ``render_*(users=...)``."""
         with self._lock:
@@ -485,6 +505,7 @@ class StandInSlack:
         with self._lock:
             self._calls.clear()
             self._response_posts.clear()
+            self._ack_replies.clear()
             self._ws.clear()
             self._faults.clear()
             self._limiter.reset()

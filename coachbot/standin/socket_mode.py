@@ -122,6 +122,10 @@ class Delivery:
         return self.ack
 
 
+#: Marks an answer from wsgi_target whose reply the Socket Mode stand-in already showed.
+SHOWN_HEADER = "X-Standin-Reply-Shown"
+
+
 def envelope(kind: str, payload: JsonDict, *, envelope_id: str | None = None, retry_attempt: int = 0,
              retry_reason: str = "", accepts_response_payload: bool | None = None) -> JsonDict:
     """An envelope as Slack shapes it (https://api.slack.com/apis/connections/socket-implement)."""
@@ -327,8 +331,9 @@ class StandInSocketMode:
                 start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
                 return [b"no acknowledgement"]
             data = json.dumps(ack.payload).encode() if ack.payload else b""
+            # The stand-in has shown a command's reply already (_show_reply): the driver must not again.
             start_response("200 OK", [("Content-Type", "application/json" if data else "text/plain"),
-                                      ("Content-Length", str(len(data)))])
+                                      ("Content-Length", str(len(data))), (SHOWN_HEADER, "1")])
             return [data]
 
         return app
@@ -415,8 +420,20 @@ class StandInSocketMode:
                 if delivery is not None and delivery.ack is None:
                     delivery.ack = ack
                     del self._pending[ack.envelope_id]
+                    self._show_reply(delivery, ack)
                     delivery._done.set()
             self._changed.notify_all()
+
+    def _show_reply(self, delivery: Delivery, ack: Ack) -> None:
+        """A slash command's ack payload is its reply, shown as over HTTP ("Responding to slash
+        commands": the acknowledgement's payload is the response, https://api.slack.com/apis/socket-mode)."""
+        sent = delivery.envelope.get("payload") or {}
+        if delivery.envelope.get("type") != SLASH_COMMANDS or not ack.payload or not isinstance(sent, dict):
+            return
+        if ack.payload.get("text") or ack.payload.get("blocks"):
+            url = sent.get("response_url")
+            if isinstance(url, str) and url.startswith(self.slack.base_url):
+                self.slack.show_ack_reply(url, ack.payload)
 
     def _lost(self, link: _Link, state: str) -> None:
         """The connection is gone for deliveries: what it held unacknowledged goes out again."""

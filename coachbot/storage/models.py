@@ -301,3 +301,15 @@ class JudgeReview(Base):
         UniqueConstraint("team_id", "user_id", "question_id", "answer_hash", "model", name="uq_judge_reviews_key"),
         Index("ix_judge_reviews_created", "created_at"),  # reviews expire (JudgeService.forget_old_reviews)
     )
+
+
+class JobRun(Base):
+    """One job's side effect, by its idempotency key (``coachbot.jobs``): a retried job whose
+    key is here does not act again. ``finished_at`` is empty while its one Slack call is out."""
+
+    __tablename__ = "job_runs"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
