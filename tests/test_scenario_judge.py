@@ -293,21 +293,28 @@ def test_help_lists_the_switch(bot: Bot):
     assert "/prep coach llm [on|off]" in text_of(bot.driver.slash("U1", "help").json()["blocks"])
 
 
-def test_the_judge_s_work_after_the_ack_can_be_handed_to_the_after_ack_process(judged: Bot):
-    """coachbot serve runs work after an ack in another process: the jobs must pickle, with the
-    services and the Slack client sent by name."""
-    from coachbot.afterack.jobs import dumps, loads
-    from coachbot.app import SHARED
-    from coachbot.handlers.judge import review_modal_answer, tell_thread_feedback
+def test_the_judge_s_work_after_the_ack_is_jobs_of_ids_not_of_answers(judged: Bot, llm: StandInLLM):
+    """Work after an ack is a named job with a JSON payload (coachbot.jobs): the judge's carry ids,
+    never the answer's text, which the job reads from the database where it runs."""
+    from coachbot.jobs import JOBS
 
-    client = judged.web.bolt.client
-    question = next(iter(judged.services.bank))
-    elsewhere = {"services": judged.services, "client": client}
-    for job in ((review_modal_answer, (client, judged.services, "V1", "T1", "U1", question, STORY, None), {}),
-                (tell_thread_feedback, (client, judged.services, "T1", "C1", "U1", "1.2", question, STORY,
-                                        blocks.notice_message("x")), {})):
-        fn, args, _ = loads(dumps(job, SHARED), elsewhere)
-        assert fn is job[0] and args[0] is client and args[1] is judged.services and args[2:] == job[1][2:]
+    assert {"thread_feedback", "review_modal"} <= set(JOBS)
+    submitted: list[tuple[str, dict]] = []
+    runner = judged.web.jobs
+    submit = runner.submit
+
+    def recording(name: str, payload: dict) -> None:
+        submitted.append((name, payload))
+        submit(name, payload)
+
+    runner.submit = recording  # type: ignore[method-assign]
+    switch(judged, ADMIN, "on")
+    llm.always(lambda request: reply(question_of(judged, request), GOOD, 4))
+    _, modal, _ = answer_in_modal(judged, "U1", STORY)
+    wait_review(judged, "U1", modal)
+    reviews = [payload for name, payload in submitted if name == "review_modal"]
+    assert reviews and all(STORY not in json.dumps(payload) for payload in reviews)
+    assert {"team_id", "user_id", "view_id", "question_id", "answer_id", "key"} <= set(reviews[0])
 
 
 def test_each_scheduler_tick_forgets_expired_reviews(judged: Bot, llm: StandInLLM):

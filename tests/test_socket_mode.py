@@ -508,7 +508,7 @@ def test_sigterm_finishes_what_was_taken_then_exits(slack: StandInSlack, socket_
     try:
         socket_mode.wait_connections(1, timeout=30)
         driver = SlackDriver(slack, socket_mode.wsgi_target(), "unused")
-        slack.fail("response_url", delay=2.0)  # the card goes out after the ack, slowly
+        slack.fail("response_url", delay=5.0)  # the card goes out after the ack, slowly
         assert driver.slash("U1", "leadership").status == 200
         assert slack.ephemerals("U1") == []
         process.send_signal(signal.SIGTERM)

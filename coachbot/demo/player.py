@@ -149,17 +149,10 @@ class Player:
     # --- what Slack shows from the app's HTTP answer --------------------------------
 
     def _slash_answer(self, who: Person, channel: str, sent: SentResponse) -> list[Item]:
-        data = self._body(sent)
-        if not data.get("blocks") and not data.get("text"):
-            return []  # acknowledged; the reply comes through the response_url
-        names = self.world.names()
-        blocks = data.get("blocks") or []
-        public = data.get("response_type") == "in_channel"
-        place = channel_label(self.world, channel)
-        where = f"{place} (channel)" if public else f"only {who.name} sees (in {place})"
-        seen = self._instant_seen(blocks, channel)
-        return [self._answer_item(where, "coachbot", render(data.get("text"), blocks, names, self.world),
-                                  None if public else who.id, blocks, seen)]
+        """Nothing of its own: a reply in the ack is shown by the stand-in as Slack shows it, as a message
+        (an ephemeral unless in_channel) with a ts its buttons can name, like one through the response_url."""
+        self._expect_ok(sent)
+        return []
 
     def _submission_answer(self, who: Person, sent: SentResponse) -> list[Item]:
         data = self._body(sent)
@@ -178,12 +171,6 @@ class Player:
         number = next(self._answers)
         return Item(("answer", str(number)), where, author, body, buttons_of(blocks), viewer, (-1, number),
                     body, clickable=seen)
-
-    @staticmethod
-    def _instant_seen(blocks: list[dict[str, Any]], channel: str) -> Seen | None:
-        # Slack keeps no record of an instant reply the stand-in could name, so a click on one of its buttons
-        # gets a fresh response_url: the app's answer then shows as a new message rather than replacing it.
-        return Seen(blocks, channel, None, True) if buttons_of(blocks) else None
 
     def _body(self, sent: SentResponse) -> dict[str, Any]:
         self._expect_ok(sent)
