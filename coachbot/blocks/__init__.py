@@ -403,8 +403,13 @@ def feedback_blocks(feedback: Feedback) -> list[Block]:
 
 
 def feedback_view(question: Question, feedback: Feedback, *, shared_to: str | None) -> dict[str, Any]:
+    return feedback_modal(question, feedback_blocks(feedback), shared_to=shared_to)
+
+
+def feedback_modal(question: Question, feedback: list[Block], *, shared_to: str | None) -> dict[str, Any]:
+    """The answer modal once answered: the question, then ``feedback`` (the coach's, or the LLM judge's)."""
     blocks: list[Block] = [context(_label(question)), section(_question_text(question)), divider()]
-    blocks += feedback_blocks(feedback)
+    blocks += feedback
     note = "Your answer is saved and counts towards `/prep stats`."
     if shared_to:
         note += f" It is being posted in <#{shared_to}> for your peers."

@@ -9,13 +9,10 @@ from coachbot.bank import Question
 from coachbot.blocks import (
     Block,
     Message,
-    _label,
-    _question_text,
     context,
-    divider,
     escape,
+    feedback_modal,
     message,
-    plain,
     section,
 )
 from coachbot.coaching.judge import Review
@@ -53,14 +50,7 @@ def review_blocks(review: Review) -> list[Block]:
 def review_view(question: Question, review: Review, *, shared_to: str | None) -> dict[str, Any]:
     """Replaces the answer modal's rule feedback (views.update, or the submission's own reply
     when the review was cached); the same callback_id and buttons as that view."""
-    blocks: list[Block] = [context(_label(question)), section(_question_text(question)), divider()]
-    blocks += review_blocks(review)
-    note = "Your answer is saved and counts towards `/prep stats`."
-    if shared_to:
-        note += f" It is being posted in <#{shared_to}> for your peers."
-    blocks.append(context(note))
-    return {"type": "modal", "callback_id": "answer_feedback", "title": plain("Your feedback", 24),
-            "close": plain("Done", 24), "blocks": blocks}
+    return feedback_modal(question, review_blocks(review), shared_to=shared_to)
 
 
 def review_thread_message(question: Question, review: Review) -> Message:
