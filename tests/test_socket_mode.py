@@ -431,7 +431,8 @@ def test_two_processes_never_handle_one_envelope_or_one_event_twice(
         wait_until(lambda: slack.ephemerals("U2"), what="the thread reply's feedback")
         settled(1.0)
         assert len(slack.ephemerals("U1")) == 1 and len(slack.ephemerals("U2")) == 1
-        # /prep help is answered in the ack; the other process turns its copy away like any envelope.
+        # /prep help is answered in the ack from the command alone, so both may answer: Slack shows the
+        # first ack's payload, and both are the same.
         shown = [a.payload for a in socket_mode.acks_for(help_.envelope_id) if a.payload]
         assert shown and all(p == shown[0] for p in shown) and "/prep leadership" in text_of(shown[0]["blocks"])
         assert count(database_url, Answer) == 2 and count(database_url, Reaction) == 1
@@ -441,9 +442,9 @@ def test_two_processes_never_handle_one_envelope_or_one_event_twice(
         outputs = [stop(process, log) if process.poll() is None else log.read_text()
                    for process, log in zip(processes, logs)]
     assert all("Traceback" not in output for output in outputs)
-    # Each doubled envelope was turned away by one process (every envelope is claimed before dispatch).
+    # Each doubled envelope whose handling does anything (all but /prep help) was turned away by one process.
     turned_away = ("not handled again", "left to it", "not done twice", "acknowledged again")
-    assert sum(output.count(phrase) for output in outputs for phrase in turned_away) == 8
+    assert sum(output.count(phrase) for output in outputs for phrase in turned_away) == 7
 
 
 # --- the command line: one line per failure, a graceful stop ------------------------------------

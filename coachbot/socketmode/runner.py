@@ -29,7 +29,7 @@ from coachbot.app import ALL, build_bolt_app, job_runner, pools_of, slack_servic
 from coachbot.config import Config
 from coachbot.socketmode.client import BACKOFF, REFUSED, SocketModeClient, SocketModeRefused, quiet_log, wait_sliced
 from coachbot.handlers.replies import Replies
-from coachbot.socketmode.front import SocketModeFront
+from coachbot.socketmode.front import GatedBackground, SocketModeFront
 from coachbot.storage.db import Database
 
 log = logging.getLogger("coachbot.socketmode")
@@ -134,7 +134,8 @@ def build_runtime(config: Config, *, services: Any = None, bot_client: WebClient
     # A slash command's reply always follows its ack here, through the response_url: an ack's payload
     # is lost with its connection, and the redelivered envelope is (rightly) not handled again, so a
     # card in the ack could reach nobody. Modal submissions keep their response_action in the ack.
-    replies = Replies(reply_pool, config.ack_budget_ms / 1000, command_budget_s=0.0)
+    # And a command is claimed by that work, not before its ack, so no database write delays the ack.
+    replies = Replies(GatedBackground(reply_pool, services), config.ack_budget_ms / 1000, command_budget_s=0.0)
     bolt = build_bolt_app(config, services, bot_client, listeners, kind=ALL, jobs=jobs, replies=replies)
     marks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="handled")
     front = SocketModeFront(bolt, services, marks)  # marking handled is quick: kept in this process
