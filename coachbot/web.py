@@ -14,7 +14,6 @@ from http import HTTPStatus
 from typing import Any, Callable, Iterable
 
 from slack_bolt import App
-from slack_bolt.request import BoltRequest
 
 from coachbot import inbound
 from coachbot.jobs import JobRunner

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Executor, TimeoutError as FutureTimeout
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Callable
 

@@ -5,7 +5,6 @@ it holds jobs."""
 from __future__ import annotations
 
 import collections
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from coachbot.jobs import JOBS, Runtime, checked, run
 from coachbot.jobs.pool import PoolRunner
 from coachbot.standin.server import StandInSlack
 from coachbot.storage import jobs as ledger
-from tests.scenario import Bot, start_bot
+from tests.scenario import Bot
 from tests.test_serve import serve_env
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)

@@ -350,11 +350,11 @@ def test_a_modal_closed_before_the_review_arrives_loses_nothing(judged: Bot, llm
 
 
 @pytest.mark.slow
-def test_coachbot_serve_reviews_answers_in_its_after_ack_process(slack, database_url: str, llm: StandInLLM,
-                                                                  tmp_path):
-    """The real server: gunicorn, a web worker and the after-ack process, each building its own
-    services (the judge too) from the environment; the review comes from whichever runs the work
-    after the ack (the after-ack process, or a web worker when it can't take it)."""
+def test_coachbot_serve_reviews_answers_with_its_job_runner(slack, database_url: str, llm: StandInLLM,
+                                                            tmp_path):
+    """The real server: gunicorn and its web workers (and on PostgreSQL the job worker it starts),
+    each building its own services (the judge too) from the environment; the review comes from
+    whichever process runs the job."""
     import subprocess
     import sys
 

@@ -25,9 +25,7 @@ from coachbot.demo.screen import (
     Item,
     buttons_of,
     changes,
-    channel_label,
     look,
-    render,
     render_modal,
 )
 from coachbot.demo.transcript import Transcript
@@ -167,10 +165,10 @@ class Player:
         return [self._answer_item(where, None, "(the modal closes)", who.id, [])]
 
     def _answer_item(self, where: str, author: str | None, body: str, viewer: str | None,
-                     blocks: list[dict[str, Any]], seen: Seen | None = None) -> Item:
+                     blocks: list[dict[str, Any]]) -> Item:
         number = next(self._answers)
         return Item(("answer", str(number)), where, author, body, buttons_of(blocks), viewer, (-1, number),
-                    body, clickable=seen)
+                    body)
 
     def _body(self, sent: SentResponse) -> dict[str, Any]:
         self._expect_ok(sent)

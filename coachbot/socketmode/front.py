@@ -110,11 +110,11 @@ def mark_handled(services: Services, team: str, envelope_id: str) -> None:
 
 
 class SocketModeFront:
-    def __init__(self, bolt: App, services: Services, after_ack: Executor) -> None:
+    def __init__(self, bolt: App, services: Services, marks: Executor) -> None:
         self.bolt = bolt
         self.services = services
         self.ledger = DeliveryLedger(services.db, services.clock)
-        self.after_ack = after_ack  # where marking an envelope handled goes, after its ack
+        self.marks = marks  # where marking an envelope handled goes, after its ack
         # Envelopes this process acknowledged lately: a redelivery to this same process is answered
         # at once, without waiting for the database to say it was handled.
         self._acked: OrderedDict[str, None] = OrderedDict()
@@ -154,7 +154,7 @@ class SocketModeFront:
         if ack is None:
             self._release(claimed, team, envelope_id)
         elif claimed:
-            self.after_ack.submit(mark_handled, self.services, team, envelope_id)
+            self.marks.submit(mark_handled, self.services, team, envelope_id)
         return self._remember(ack)
 
     def _acked_here(self, envelope_id: str) -> bool:
